@@ -1,0 +1,161 @@
+//! Streaming physical-line reader: memchr line splitting over a `BufRead`, a cap on line
+//! length that never buffers past it, and lossless-enough decoding of non-UTF-8 bytes.
+
+use memchr::memchr;
+use std::borrow::Cow;
+use std::io::{self, BufRead};
+
+/// Longest line kept by default. Longer lines keep their first bytes, the rest is skipped
+/// without being buffered, and the reader reports it (a 100 MB minified line must not cost 100 MB).
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+
+pub struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    max_line: usize,
+    line_no: u64,
+    /// Lines cut at `max_line`: (line number, full length in bytes).
+    pub truncated: Vec<(u64, u64)>,
+    pub truncated_total: u64,
+    /// Lines that held invalid UTF-8 (decoded with U+FFFD replacements).
+    pub non_utf8_lines: u64,
+    pub first_non_utf8_line: Option<u64>,
+    pub bytes_read: u64,
+}
+
+/// One physical line, 1-based, without its line terminator.
+pub struct Line<'a> {
+    pub number: u64,
+    pub text: Cow<'a, str>,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(inner: R, max_line: usize) -> Self {
+        LineReader {
+            inner,
+            buf: Vec::with_capacity(256),
+            max_line: max_line.max(64),
+            line_no: 0,
+            truncated: Vec::new(),
+            truncated_total: 0,
+            non_utf8_lines: 0,
+            first_non_utf8_line: None,
+            bytes_read: 0,
+        }
+    }
+
+    pub fn lines_read(&self) -> u64 {
+        self.line_no
+    }
+
+    /// The next line, or `None` at end of input. I/O errors (a truncated archive member,
+    /// a vanished file) end the stream with the error so the caller can report it.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.buf.clear();
+        let mut full_len: u64 = 0;
+        let mut saw_any = false;
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            saw_any = true;
+            let (take, done) = match memchr(b'\n', chunk) {
+                Some(i) => (i, true),
+                None => (chunk.len(), false),
+            };
+            let room = self.max_line.saturating_sub(self.buf.len());
+            self.buf.extend_from_slice(&chunk[..take.min(room)]);
+            full_len += take as u64;
+            let consumed = if done { take + 1 } else { take };
+            self.bytes_read += consumed as u64;
+            self.inner.consume(consumed);
+            if done {
+                break;
+            }
+        }
+        if !saw_any {
+            return Ok(None);
+        }
+        self.line_no += 1;
+        if full_len > self.max_line as u64 {
+            self.truncated_total += 1;
+            if self.truncated.len() < 16 {
+                self.truncated.push((self.line_no, full_len));
+            }
+        }
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        let text = match std::str::from_utf8(&self.buf) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => {
+                self.non_utf8_lines += 1;
+                self.first_non_utf8_line.get_or_insert(self.line_no);
+                String::from_utf8_lossy(&self.buf)
+            }
+        };
+        Ok(Some(Line {
+            number: self.line_no,
+            text,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8], max: usize) -> (Vec<(u64, String)>, LineReader<&[u8]>) {
+        let mut r = LineReader::new(input, max);
+        let mut out = Vec::new();
+        while let Some(l) = r.next_line().expect("in-memory read") {
+            out.push((l.number, l.text.into_owned()));
+        }
+        (out, r)
+    }
+
+    #[test]
+    fn splits_lines_and_strips_crlf() {
+        let (lines, r) = collect(b"a\r\nb\n\nc", 1024);
+        assert_eq!(
+            lines,
+            vec![
+                (1, "a".to_string()),
+                (2, "b".to_string()),
+                (3, String::new()),
+                (4, "c".to_string())
+            ]
+        );
+        assert_eq!(r.bytes_read, 7);
+    }
+
+    #[test]
+    fn caps_long_lines_without_losing_the_next() {
+        let mut input = vec![b'x'; 10_000];
+        input.extend_from_slice(b"\nnext\n");
+        let (lines, r) = collect(&input, 100);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].1.len(), 100);
+        assert_eq!(lines[1], (2, "next".to_string()));
+        assert_eq!(r.truncated, vec![(1, 10_000)]);
+    }
+
+    #[test]
+    fn replaces_invalid_utf8() {
+        let (lines, r) = collect(b"ok\nbad \xff\xfe here\n", 1024);
+        assert_eq!(lines[1].1, "bad \u{fffd}\u{fffd} here");
+        assert_eq!(r.non_utf8_lines, 1);
+        assert_eq!(r.first_non_utf8_line, Some(2));
+    }
+
+    #[test]
+    fn empty_input_has_no_lines() {
+        let (lines, _) = collect(b"", 1024);
+        assert!(lines.is_empty());
+    }
+}

@@ -1,0 +1,438 @@
+//! The per-source scan of a log: physical lines → logical lines (wrapped continuations joined,
+//! glued records split) → prefilter → record assembly and signature matching → hits.
+//!
+//! This is where ingest (pure parsing) meets the catalog; neither knows the other. It streams:
+//! memory is the current logical line plus open records, whatever the file's size.
+
+use crate::ingest::kernel_report::{Assembler, Record, RecordKind};
+use crate::ingest::lines::LineReader;
+use crate::ingest::log::{self, LineFormat, MarkerKind, ParsedLine};
+use crate::model::{Diagnostic, Hit, SourceId, Stamp};
+use crate::signatures::engine::{self, Scratch};
+use crate::signatures::Catalog;
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+/// A wrapped record is rejoined from at most this many continuation lines: mail clients and
+/// terminals split a long kernel line into two or three, never dozens.
+const MAX_CONTINUATIONS: u32 = 4;
+/// And never past this many bytes, so a paste of unprefixed text cannot grow one line forever.
+const MAX_LOGICAL_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, Default)]
+pub struct LogScan {
+    pub lines: u64,
+    pub bytes: u64,
+    /// Logical lines per detected prefix format.
+    pub formats: BTreeMap<LineFormat, u64>,
+    pub hits: Vec<Hit>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Boot separators seen: (line, boot id when printed).
+    pub boots: Vec<(u64, Option<String>)>,
+}
+
+impl LogScan {
+    /// `dmesg`, `syslog+app`, `plain`: the formats that make up at least 1% of the file.
+    pub fn format_name(&self) -> String {
+        let total: u64 = self
+            .formats
+            .iter()
+            .filter(|(f, _)| !matches!(f, LineFormat::Marker))
+            .map(|(_, n)| n)
+            .sum();
+        let mut v: Vec<(LineFormat, u64)> = self
+            .formats
+            .iter()
+            .filter(|(f, _)| !matches!(f, LineFormat::Plain | LineFormat::Marker))
+            .map(|(f, n)| (*f, *n))
+            .filter(|(_, n)| *n * 100 >= total.max(1))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        if v.is_empty() {
+            return "plain".into();
+        }
+        v.iter()
+            .map(|(f, _)| f.name())
+            .collect::<Vec<_>>()
+            .join("+")
+    }
+}
+
+/// A logical line with owned, reused buffers (no allocation per line once warm).
+#[derive(Default)]
+struct Logical {
+    active: bool,
+    first: u64,
+    last: u64,
+    format: Option<LineFormat>,
+    stamp: Stamp,
+    mono_us: Option<u64>,
+    kernel: bool,
+    host: Option<String>,
+    program: Option<String>,
+    boot_id: Option<String>,
+    marker: Option<MarkerKind>,
+    message: String,
+    /// The message with continuations joined without a space (terminal hard wraps split words).
+    message_nospace: String,
+    raw: String,
+    raw_conts: Vec<(u64, String)>,
+    conts: u32,
+}
+
+fn set_opt(slot: &mut Option<String>, v: Option<&str>) {
+    match (slot.as_mut(), v) {
+        (Some(s), Some(v)) => {
+            s.clear();
+            s.push_str(v);
+        }
+        (None, Some(v)) => *slot = Some(v.to_string()),
+        (_, None) => *slot = None,
+    }
+}
+
+impl Logical {
+    fn start(&mut self, line_no: u64, raw: &str, p: &ParsedLine<'_>) {
+        self.active = true;
+        self.first = line_no;
+        self.last = line_no;
+        self.format = Some(p.format);
+        self.stamp = p.stamp;
+        self.mono_us = p.mono_us;
+        self.kernel = p.is_kernel() || p.format == LineFormat::Plain;
+        set_opt(&mut self.host, p.host.as_deref());
+        set_opt(&mut self.program, p.program.as_deref());
+        if self.boot_id.as_deref() != p.boot_id.as_deref() {
+            self.boot_id = p.boot_id.clone();
+        }
+        self.marker = p.marker.clone();
+        self.message.clear();
+        self.message.push_str(&p.message);
+        self.raw.clear();
+        self.raw.push_str(raw);
+        self.raw_conts.clear();
+        self.conts = 0;
+    }
+
+    fn accepts_continuation(&self, p: &ParsedLine<'_>, raw: &str) -> bool {
+        self.active
+            && p.format == LineFormat::Plain
+            && !raw.trim().is_empty()
+            && self.format.is_some_and(|f| f.wraps_continuations())
+            && self.conts < MAX_CONTINUATIONS
+            && self.message.len() + raw.len() <= MAX_LOGICAL_BYTES
+    }
+
+    fn continue_with(&mut self, line_no: u64, raw: &str) {
+        if self.conts == 0 {
+            self.message_nospace.clear();
+            self.message_nospace.push_str(&self.message);
+        }
+        let piece = raw.trim_start();
+        self.message.push(' ');
+        self.message.push_str(piece);
+        self.message_nospace.push_str(piece);
+        self.raw_conts.push((line_no, raw.to_string()));
+        self.conts += 1;
+        self.last = line_no;
+    }
+
+    fn evidence(&self) -> Vec<(u64, String)> {
+        let mut v = vec![(self.first, self.raw.clone())];
+        v.extend(self.raw_conts.iter().cloned());
+        v
+    }
+}
+
+/// What a record keeps per line for evidence and time.
+#[derive(Clone)]
+struct LineInfo {
+    stamp: Stamp,
+    mono_us: Option<u64>,
+    raw: String,
+}
+
+struct Scanner<'c> {
+    catalog: &'c Catalog,
+    source: SourceId,
+    scratch: Scratch,
+    matches: Vec<(usize, engine::Captures)>,
+    assemblers: Vec<Assembler<LineInfo>>,
+    records: Vec<Record<LineInfo>>,
+    out: LogScan,
+    /// The last stamp of a timestamped application line: an untimed line after it (a stack
+    /// trace) belongs to that record.
+    app_stamp: Option<Stamp>,
+}
+
+impl<'c> Scanner<'c> {
+    fn new(catalog: &'c Catalog, source: SourceId) -> Self {
+        Scanner {
+            catalog,
+            source,
+            scratch: Scratch::default(),
+            matches: Vec::new(),
+            assemblers: engine::record_kinds_in_use(&catalog.signatures)
+                .into_iter()
+                .map(Assembler::new)
+                .collect(),
+            records: Vec::new(),
+            out: LogScan::default(),
+            app_stamp: None,
+        }
+    }
+
+    fn process(&mut self, l: &mut Logical) {
+        let Some(mut format) = l.format else {
+            return;
+        };
+        *self.out.formats.entry(format).or_insert(0) += 1;
+        if let Some(MarkerKind::Boot(id)) = &l.marker {
+            self.out.boots.push((l.first, id.clone()));
+            return;
+        }
+        match format {
+            LineFormat::App | LineFormat::JsonLines => {
+                self.app_stamp = (l.stamp != Stamp::Missing).then_some(l.stamp);
+            }
+            LineFormat::Plain => {
+                if let Some(s) = self.app_stamp {
+                    l.stamp = s;
+                    l.kernel = false;
+                    format = LineFormat::App;
+                }
+            }
+            _ => self.app_stamp = None,
+        }
+        let _ = format;
+        let m = self
+            .catalog
+            .matcher
+            .candidates(&l.message, &mut self.scratch);
+        let use_nospace = !m
+            && l.conts > 0
+            && self
+                .catalog
+                .matcher
+                .candidates(&l.message_nospace, &mut self.scratch);
+        let interesting = m || use_nospace;
+        if !interesting && !self.assemblers.iter().any(|a| a.is_open()) {
+            return;
+        }
+        let text = if use_nospace {
+            std::mem::take(&mut l.message_nospace)
+        } else {
+            std::mem::take(&mut l.message)
+        };
+        let glued = if interesting {
+            log::glued_record_starts(&text)
+        } else {
+            Vec::new()
+        };
+        if glued.is_empty() {
+            self.process_text(l, &text, interesting, l.stamp, l.mono_us);
+        } else {
+            let mut bounds = vec![0];
+            bounds.extend(glued);
+            bounds.push(text.len());
+            for w in bounds.windows(2) {
+                let part = &text[w[0]..w[1]];
+                if w[0] == 0 {
+                    let hit = self.catalog.matcher.candidates(part, &mut self.scratch);
+                    self.process_text(l, part, hit, l.stamp, l.mono_us);
+                } else {
+                    let p = log::parse_line(part);
+                    let hit = self
+                        .catalog
+                        .matcher
+                        .candidates(&p.message, &mut self.scratch);
+                    let (stamp, mono) = (p.stamp, p.mono_us);
+                    self.process_text(l, &p.message, hit, stamp, mono);
+                }
+            }
+        }
+        if use_nospace {
+            l.message_nospace = text;
+        } else {
+            l.message = text;
+        }
+    }
+
+    /// One record's text (a whole logical line, or one glued part of it); the scratch holds
+    /// its prefilter candidates.
+    fn process_text(
+        &mut self,
+        l: &Logical,
+        text: &str,
+        interesting: bool,
+        stamp: Stamp,
+        mono_us: Option<u64>,
+    ) {
+        if l.kernel {
+            for a in &mut self.assemblers {
+                if interesting || a.is_open() {
+                    a.push(
+                        l.first,
+                        text,
+                        interesting,
+                        || LineInfo {
+                            stamp,
+                            mono_us,
+                            raw: l.raw.clone(),
+                        },
+                        &mut self.records,
+                    );
+                }
+            }
+            self.flush_records();
+        }
+        if !interesting {
+            return;
+        }
+        self.matches.clear();
+        self.catalog.matcher.match_line(
+            &self.catalog.signatures,
+            text,
+            l.kernel,
+            &self.scratch,
+            &mut self.matches,
+        );
+        for (sig, captures) in self.matches.drain(..) {
+            self.out.hits.push(Hit {
+                signature: sig,
+                source: self.source,
+                first_line: l.first,
+                last_line: l.last,
+                stamp,
+                mono_us,
+                boot_id: l.boot_id.clone(),
+                host: l.host.clone(),
+                program: l.program.clone(),
+                captures,
+                evidence: l.evidence(),
+            });
+        }
+    }
+
+    fn flush_records(&mut self) {
+        for rec in std::mem::take(&mut self.records) {
+            self.record_done(rec);
+        }
+    }
+
+    fn record_done(&mut self, rec: Record<LineInfo>) {
+        if rec.cut && rec.kind == RecordKind::OomReport {
+            self.out.diagnostics.push(Diagnostic::warning(
+                Some(rec.first_line),
+                format!(
+                    "the OOM report starting at line {} is cut short before its `Killed process` line (file truncated or filtered)",
+                    rec.first_line
+                ),
+            ));
+        }
+        let Some((_, _, first_info)) = rec.lines.first() else {
+            return;
+        };
+        for m in engine::match_record(&self.catalog.signatures, &rec) {
+            let mut evidence: Vec<(u64, String)> = vec![(rec.first_line, first_info.raw.clone())];
+            for &li in &m.matched_lines {
+                let (n, _, info) = &rec.lines[li];
+                if *n != rec.first_line {
+                    evidence.push((*n, info.raw.clone()));
+                }
+            }
+            // The reaper's line closes the story (memory given back) even when no pattern reads it.
+            if let Some((n, _, info)) = rec.lines.last() {
+                if *n != rec.first_line && !evidence.iter().any(|(e, _)| e == n) {
+                    evidence.push((*n, info.raw.clone()));
+                }
+            }
+            evidence.sort_by_key(|(n, _)| *n);
+            self.out.hits.push(Hit {
+                signature: m.sig,
+                source: self.source,
+                first_line: rec.first_line,
+                last_line: rec.last_line,
+                stamp: first_info.stamp,
+                mono_us: first_info.mono_us,
+                boot_id: None,
+                host: None,
+                program: Some("kernel".into()),
+                captures: m.captures,
+                evidence,
+            });
+        }
+    }
+}
+
+/// Scan one log source to its hits. Never fails: an I/O error part-way (a truncated archive
+/// member) keeps what was read and adds a diagnostic.
+pub fn scan_log<R: BufRead>(
+    reader: R,
+    source: SourceId,
+    catalog: &Catalog,
+    max_line_bytes: usize,
+) -> LogScan {
+    let mut lines = LineReader::new(reader, max_line_bytes);
+    let mut sc = Scanner::new(catalog, source);
+    let mut cur = Logical::default();
+    loop {
+        let line = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(e) => {
+                sc.out.diagnostics.push(Diagnostic::warning(
+                    Some(lines.lines_read() + 1),
+                    format!("read error, the rest of the file is skipped: {e}"),
+                ));
+                break;
+            }
+        };
+        let p = log::parse_line(&line.text);
+        if cur.accepts_continuation(&p, &line.text) {
+            cur.continue_with(line.number, &line.text);
+            continue;
+        }
+        if cur.active {
+            sc.process(&mut cur);
+        }
+        cur.start(line.number, &line.text, &p);
+    }
+    if cur.active {
+        sc.process(&mut cur);
+    }
+    for i in 0..sc.assemblers.len() {
+        if let Some(r) = sc.assemblers[i].finish() {
+            sc.records.push(r);
+        }
+    }
+    sc.flush_records();
+    let mut out = sc.out;
+    out.lines = lines.lines_read();
+    out.bytes = lines.bytes_read;
+    if lines.truncated_total > 0 {
+        let first = lines
+            .truncated
+            .iter()
+            .map(|(n, len)| format!("line {n} ({len} bytes)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.diagnostics.push(Diagnostic::warning(
+            lines.truncated.first().map(|t| t.0),
+            format!(
+                "{} line(s) longer than {} bytes were cut to that length: {first}",
+                lines.truncated_total, max_line_bytes
+            ),
+        ));
+    }
+    if lines.non_utf8_lines > 0 {
+        out.diagnostics.push(Diagnostic::info(
+            lines.first_non_utf8_line,
+            format!(
+                "{} line(s) held bytes that are not UTF-8; they were read with U+FFFD in their place",
+                lines.non_utf8_lines
+            ),
+        ));
+    }
+    out
+}

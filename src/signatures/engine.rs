@@ -1,0 +1,212 @@
+//! The matching engine: one Aho-Corasick scan per line over every signature's literals (and
+//! the record assembler's), so regexes run only on candidate lines and cost tracks bytes read,
+//! not bytes × signatures.
+
+use super::{Scope, Signature};
+use crate::ingest::kernel_report::{self, Record, RecordKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use memchr::memmem;
+
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    /// Literal of pattern `pat` of signature `sig`.
+    Pattern { sig: usize, pat: usize },
+    /// Literal the record assembler reacts to.
+    Structural,
+}
+
+#[derive(Debug)]
+pub struct Matcher {
+    ac: AhoCorasick,
+    owners: Vec<Owner>,
+    /// Line-scope (sig, pat) pairs, flattened, for the candidate bitmap.
+    n_patterns: usize,
+    pattern_base: Vec<usize>,
+}
+
+/// Reusable per-thread scratch for `Matcher::candidates`.
+#[derive(Default)]
+pub struct Scratch {
+    seen: Vec<bool>,
+    list: Vec<(usize, usize)>,
+}
+
+/// Captures of one match, in the order the regex names them.
+pub type Captures = Vec<(String, String)>;
+
+impl Matcher {
+    pub fn build(sigs: &[Signature]) -> Result<Matcher, String> {
+        let mut lits: Vec<String> = Vec::new();
+        let mut owners = Vec::new();
+        let mut pattern_base = Vec::new();
+        let mut n = 0;
+        for (si, s) in sigs.iter().enumerate() {
+            pattern_base.push(n);
+            n += s.patterns.len();
+            for (pi, p) in s.patterns.iter().enumerate() {
+                for l in &p.literals {
+                    lits.push(l.clone());
+                    owners.push(Owner::Pattern { sig: si, pat: pi });
+                }
+            }
+        }
+        for l in kernel_report::structural_literals() {
+            lits.push(l.to_string());
+            owners.push(Owner::Structural);
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&lits)
+            .map_err(|e| e.to_string())?;
+        Ok(Matcher {
+            ac,
+            owners,
+            n_patterns: n,
+            pattern_base,
+        })
+    }
+
+    /// Scan `text` once. Returns whether any literal (signature or structural) is present;
+    /// fills `scratch` with the (signature, pattern) pairs worth running.
+    pub fn candidates(&self, text: &str, scratch: &mut Scratch) -> bool {
+        scratch.list.clear();
+        if scratch.seen.len() != self.n_patterns {
+            scratch.seen = vec![false; self.n_patterns];
+        }
+        let mut any = false;
+        for m in self.ac.find_overlapping_iter(text) {
+            any = true;
+            if let Owner::Pattern { sig, pat } = self.owners[m.pattern().as_usize()] {
+                let flat = self.pattern_base[sig] + pat;
+                if !scratch.seen[flat] {
+                    scratch.seen[flat] = true;
+                    scratch.list.push((sig, pat));
+                }
+            }
+        }
+        for &(sig, pat) in &scratch.list {
+            scratch.seen[self.pattern_base[sig] + pat] = false;
+        }
+        scratch.list.sort_unstable();
+        any
+    }
+
+    /// Line-scope matches on `text`: at most one per signature, its first matching pattern.
+    pub fn match_line(
+        &self,
+        sigs: &[Signature],
+        text: &str,
+        is_kernel: bool,
+        scratch: &Scratch,
+        out: &mut Vec<(usize, Captures)>,
+    ) {
+        let mut last_sig = usize::MAX;
+        for &(si, pi) in &scratch.list {
+            if si == last_sig {
+                continue;
+            }
+            let s = &sigs[si];
+            if s.scope != Scope::Line || (s.kernel_only && !is_kernel) {
+                continue;
+            }
+            if let Some(c) = try_pattern(&s.patterns[pi], text) {
+                out.push((si, c));
+                last_sig = si;
+            }
+        }
+    }
+}
+
+fn contains(hay: &str, needle: &str) -> bool {
+    memmem::find(hay.as_bytes(), needle.as_bytes()).is_some()
+}
+
+fn try_pattern(p: &super::Pattern, text: &str) -> Option<Captures> {
+    if p.exclude.iter().any(|x| contains(text, x)) {
+        return None;
+    }
+    let caps = p.regex.captures(text)?;
+    Some(
+        p.regex
+            .capture_names()
+            .flatten()
+            .filter_map(|name| {
+                caps.name(name)
+                    .map(|m| (name.to_string(), m.as_str().to_string()))
+            })
+            .collect(),
+    )
+}
+
+/// A record-scope match: the captures (first match wins per name, patterns in order) and the
+/// kept lines that any pattern matched, for evidence.
+pub struct RecordMatch {
+    pub sig: usize,
+    pub captures: Captures,
+    pub matched_lines: Vec<usize>,
+}
+
+/// Match every record-scope signature of the record's kind against it.
+pub fn match_record<T>(sigs: &[Signature], rec: &Record<T>) -> Vec<RecordMatch> {
+    let mut out = Vec::new();
+    for (si, s) in sigs.iter().enumerate() {
+        if s.scope != Scope::Record(rec.kind) {
+            continue;
+        }
+        let any_line = |lit: &str| rec.lines.iter().any(|(_, t, _)| contains(t, lit));
+        if !s.record_any.is_empty() && !s.record_any.iter().any(|l| any_line(l)) {
+            continue;
+        }
+        if s.record_none.iter().any(|l| any_line(l)) {
+            continue;
+        }
+        let mut captures: Captures = Vec::new();
+        let mut matched_lines = Vec::new();
+        let mut required_ok = true;
+        for p in &s.patterns {
+            let mut hit = false;
+            for (li, (_, text, _)) in rec.lines.iter().enumerate() {
+                if let Some(c) = try_pattern(p, text) {
+                    hit = true;
+                    if !matched_lines.contains(&li) {
+                        matched_lines.push(li);
+                    }
+                    for (k, v) in c {
+                        if !captures.iter().any(|(n, _)| *n == k) {
+                            captures.push((k, v));
+                        }
+                    }
+                    break;
+                }
+            }
+            if p.required && !hit {
+                required_ok = false;
+                break;
+            }
+        }
+        if required_ok && !matched_lines.is_empty() {
+            matched_lines.sort_unstable();
+            out.push(RecordMatch {
+                sig: si,
+                captures,
+                matched_lines,
+            });
+        }
+    }
+    out
+}
+
+/// Record kinds some signature in the catalog reads (no assembler is run for the others).
+pub fn record_kinds_in_use(sigs: &[Signature]) -> Vec<RecordKind> {
+    let mut v: Vec<RecordKind> = sigs
+        .iter()
+        .filter_map(|s| match s.scope {
+            Scope::Record(k) => Some(k),
+            Scope::Line => None,
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
