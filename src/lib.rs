@@ -4,6 +4,7 @@
 //! signature engine) → findings → report (text, JSON).
 
 pub mod bundle;
+pub mod checks;
 pub mod cli;
 pub mod ingest;
 pub mod model;
@@ -11,8 +12,8 @@ pub mod report;
 pub mod scan;
 pub mod signatures;
 
-use crate::ingest::Sniff;
-use crate::model::{Diagnostic, Hit, Level, Source, SourceKind};
+use crate::ingest::{Facts, ParseCtx, Sniff};
+use crate::model::{Diagnostic, Hit, Level, Source, SourceId, SourceKind};
 use crate::report::{Report, REPORT_VERSION};
 use crate::signatures::Catalog;
 use std::fs::File;
@@ -49,69 +50,131 @@ fn skipped_source(path: String, kind: SourceKind, reason: String) -> Source {
     }
 }
 
-/// Read one source: sniff it, scan it, return its description and its hits.
-fn read_source(
-    input: &bundle::Input,
-    id: usize,
+/// What reading one source produced.
+pub struct SourceResult {
+    pub source: Source,
+    pub hits: Vec<Hit>,
+    pub facts: Facts,
+}
+
+/// Read one source from any buffered reader (a file, an archive member, stdin): sniff its
+/// kind from the first bytes, then scan it (logs) or parse it (snapshots).
+pub fn read_source(
+    display: &str,
+    reader: &mut dyn BufRead,
+    id: SourceId,
     catalog: &Catalog,
     opts: &AnalyzeOptions,
-) -> (Source, Vec<Hit>) {
-    let file = match File::open(&input.path) {
-        Ok(f) => f,
-        Err(e) => {
-            return (
-                skipped_source(
-                    input.display.clone(),
-                    SourceKind::Unknown,
-                    format!("unreadable: {e}"),
-                ),
-                Vec::new(),
-            )
-        }
+) -> SourceResult {
+    let mut facts = Facts::default();
+    let skipped = |kind: SourceKind, why: String| SourceResult {
+        source: skipped_source(display.to_string(), kind, why),
+        hits: Vec::new(),
+        facts: Facts::default(),
     };
-    let mut reader = BufReader::with_capacity(READ_BUFFER, file);
     let head = match reader.fill_buf() {
         Ok(h) => h,
-        Err(e) => {
-            return (
-                skipped_source(
-                    input.display.clone(),
-                    SourceKind::Unknown,
-                    format!("unreadable: {e}"),
-                ),
-                Vec::new(),
-            )
-        }
+        Err(e) => return skipped(SourceKind::Unknown, format!("unreadable: {e}")),
     };
-    let kind = match ingest::sniff(head) {
-        Sniff::Empty => {
-            return (
-                skipped_source(
-                    input.display.clone(),
-                    SourceKind::Unknown,
-                    "empty file".into(),
-                ),
-                Vec::new(),
-            )
-        }
-        Sniff::Binary(why) => {
-            return (
-                skipped_source(input.display.clone(), SourceKind::Unknown, why),
-                Vec::new(),
-            )
-        }
+    let kind = match ingest::sniff(head, display) {
+        Sniff::Empty => return skipped(SourceKind::Unknown, "empty file".into()),
+        Sniff::Binary(why) => return skipped(SourceKind::Unknown, why),
         Sniff::Text(k) => k,
     };
-    let scan = scan::scan_log(reader, id, catalog, opts.max_line_bytes);
-    let source = Source {
-        path: input.display.clone(),
-        kind,
-        format: scan.format_name(),
-        lines: scan.lines,
-        skipped: None,
-        diagnostics: scan.diagnostics,
+    if kind == SourceKind::Log {
+        let scan = scan::scan_log(reader, id, catalog, opts.max_line_bytes);
+        let source = Source {
+            path: display.to_string(),
+            kind,
+            format: scan.format_name(),
+            lines: scan.lines,
+            skipped: None,
+            diagnostics: scan.diagnostics,
+        };
+        return SourceResult {
+            source,
+            hits: scan.hits,
+            facts,
+        };
+    }
+    let ctx = ParseCtx {
+        source: id,
+        path: display.to_string(),
+        max_line_bytes: opts.max_line_bytes,
     };
-    (source, scan.hits)
+    let (lines, format, diagnostics) = ingest::parse_snapshot(kind, reader, &ctx, &mut facts);
+    SourceResult {
+        source: Source {
+            path: display.to_string(),
+            kind,
+            format,
+            lines,
+            skipped: None,
+            diagnostics,
+        },
+        hits: Vec::new(),
+        facts,
+    }
+}
+
+fn read_file(
+    input: &bundle::Input,
+    id: SourceId,
+    catalog: &Catalog,
+    opts: &AnalyzeOptions,
+) -> SourceResult {
+    match File::open(&input.path) {
+        Ok(f) => {
+            let mut reader = BufReader::with_capacity(READ_BUFFER, f);
+            read_source(&input.display, &mut reader, id, catalog, opts)
+        }
+        Err(e) => SourceResult {
+            source: skipped_source(
+                input.display.clone(),
+                SourceKind::Unknown,
+                format!("unreadable: {e}"),
+            ),
+            hits: Vec::new(),
+            facts: Facts::default(),
+        },
+    }
+}
+
+/// From read sources to the report: catalog findings, then checks over facts and findings.
+pub fn conclude(
+    catalog: &Catalog,
+    mut sources: Vec<Source>,
+    hits: &[Hit],
+    facts: &Facts,
+    skipped: Vec<Source>,
+    diagnostics: Vec<Diagnostic>,
+) -> Report {
+    let mut findings = signatures::findings::build(catalog, &sources, hits);
+    let checks = checks::run_all(&checks::CheckContext {
+        facts,
+        log_findings: &findings,
+        sources: &sources,
+    });
+    let mut missing: Vec<checks::Missing> = Vec::new();
+    for c in &checks {
+        findings.extend(c.findings.iter().cloned());
+        missing.extend(c.missing.iter().cloned());
+    }
+    missing.sort();
+    missing.dedup();
+    // Stable: within a severity, catalog findings keep their order, then checks in check order.
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    sources.extend(skipped);
+    // Findings refer to sources by path, so the list can now be shown in path order.
+    sources.sort_by(|a, b| a.path.cmp(&b.path));
+    Report {
+        version: REPORT_VERSION,
+        sources,
+        findings,
+        checks,
+        missing,
+        diagnostics,
+    }
 }
 
 /// Analyse the PATH arguments into a report. Never fails on input: what cannot be read is
@@ -120,24 +183,20 @@ pub fn analyze(opts: &AnalyzeOptions, catalog: &Catalog) -> Report {
     let found = bundle::discover(&opts.paths);
     let mut sources = Vec::new();
     let mut hits = Vec::new();
+    let mut facts = Facts::default();
     let mut inputs = found.inputs.clone();
     inputs.sort_by(|a, b| a.display.cmp(&b.display));
     for (i, input) in inputs.iter().enumerate() {
-        let (s, h) = read_source(input, i, catalog, opts);
-        sources.push(s);
-        hits.extend(h);
+        let r = read_file(input, i, catalog, opts);
+        sources.push(r.source);
+        hits.extend(r.hits);
+        facts.merge(r.facts);
     }
-    // Skipped entries are listed after the read ones, sorted, so source ids stay dense.
-    let mut skipped: Vec<Source> = found
+    let skipped: Vec<Source> = found
         .skipped
         .iter()
         .map(|s| skipped_source(s.display.clone(), SourceKind::Unknown, s.reason.clone()))
         .collect();
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let findings = signatures::findings::build(catalog, &sources, &hits);
-    sources.extend(skipped);
-    // Findings refer to sources by path, so the list can now be shown in path order.
-    sources.sort_by(|a, b| a.path.cmp(&b.path));
     let diagnostics = found
         .errors
         .iter()
@@ -148,10 +207,5 @@ pub fn analyze(opts: &AnalyzeOptions, catalog: &Catalog) -> Report {
             message: format!("cannot read: {e}"),
         })
         .collect();
-    Report {
-        version: REPORT_VERSION,
-        sources,
-        findings,
-        diagnostics,
-    }
+    conclude(catalog, sources, &hits, &facts, skipped, diagnostics)
 }

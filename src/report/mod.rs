@@ -4,6 +4,7 @@
 pub mod json;
 pub mod text;
 
+use crate::checks::{CheckReport, Missing};
 use crate::model::{Diagnostic, Finding, Severity, Source};
 use serde::Serialize;
 
@@ -15,6 +16,10 @@ pub struct Report {
     pub version: u32,
     pub sources: Vec<Source>,
     pub findings: Vec<Finding>,
+    /// Every analytic check that ran, with its status and the facts it read.
+    pub checks: Vec<CheckReport>,
+    /// Evidence that would settle an open question, with the command that collects it.
+    pub missing: Vec<Missing>,
     /// Problems not tied to one source (a PATH that does not exist).
     pub diagnostics: Vec<Diagnostic>,
 }

@@ -1,0 +1,119 @@
+//! Analytic checks: small modules over Facts (and the catalog's log findings), one job each,
+//! thresholds as named constants with the reason. Each check reports whether it fired, was
+//! healthy, or had nothing to look at, with the facts it read, so a reader can rule causes out.
+
+use crate::ingest::Facts;
+use crate::model::{Evidence, Finding, Source};
+use serde::Serialize;
+
+/// `fired`: it produced findings; `healthy`: it looked and found headroom;
+/// `not-applicable`: the bundle lacks what it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckStatus {
+    Fired,
+    Healthy,
+    NotApplicable,
+}
+
+/// One value a check looked at, with where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckedFact {
+    /// What the value is, e.g. `net.core.somaxconn` or `open fds of pid 4242`.
+    pub name: String,
+    pub value: String,
+    pub path: Option<String>,
+    pub line: Option<u64>,
+}
+
+/// Evidence that would settle an open question, and how to collect it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Missing {
+    /// The check (or signature) that wants it.
+    pub check: String,
+    /// What to collect, e.g. `memory.stat of the OOM-killed container's cgroup`.
+    pub what: String,
+    /// Why it matters here.
+    pub why: String,
+    /// The command that collects it.
+    pub command: String,
+}
+
+/// What one check concluded.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    pub id: String,
+    pub title: String,
+    pub status: CheckStatus,
+    pub facts: Vec<CheckedFact>,
+    /// One line on what was concluded (the healthy case included: "127 of 1024 fds in use").
+    pub note: String,
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    pub missing: Vec<Missing>,
+}
+
+impl CheckReport {
+    pub fn new(id: &str, title: &str) -> Self {
+        CheckReport {
+            id: id.to_string(),
+            title: title.to_string(),
+            status: CheckStatus::NotApplicable,
+            facts: Vec::new(),
+            note: String::new(),
+            findings: Vec::new(),
+            missing: Vec::new(),
+        }
+    }
+}
+
+/// What a check may read.
+pub struct CheckContext<'a> {
+    pub facts: &'a Facts,
+    /// Findings of the log signature catalog (e.g. `fd.emfile` makes `fd.near-limit` critical).
+    pub log_findings: &'a [Finding],
+    pub sources: &'a [Source],
+}
+
+impl CheckContext<'_> {
+    /// Display path of a source id.
+    pub fn path(&self, source: crate::model::SourceId) -> String {
+        self.sources
+            .get(source)
+            .map(|s| s.path.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn evidence(&self, source: crate::model::SourceId, line: u64, text: &str) -> Evidence {
+        Evidence {
+            path: self.path(source),
+            line,
+            text: text.to_string(),
+        }
+    }
+
+    pub fn log_findings_of<'b>(
+        &'b self,
+        signature: &'b str,
+    ) -> impl Iterator<Item = &'b Finding> + 'b {
+        self.log_findings
+            .iter()
+            .filter(move |f| f.signature == signature)
+    }
+}
+
+/// A check: a stable public id and a pure function of the context.
+pub struct Check {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub run: fn(&CheckContext) -> CheckReport,
+}
+
+/// Every check, in the order they run and are listed.
+pub const ALL: &[Check] = &[];
+
+/// Run every check.
+pub fn run_all(ctx: &CheckContext) -> Vec<CheckReport> {
+    ALL.iter().map(|c| (c.run)(ctx)).collect()
+}
