@@ -6,6 +6,7 @@
 use crate::model::Severity;
 use crate::report;
 use crate::signatures::{template, Catalog};
+use crate::timeline::{ClockOptions, Zone};
 use crate::{analyze, AnalyzeOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, Write};
@@ -78,6 +79,34 @@ pub struct AnalyzeArgs {
     /// Longest line read in full; longer lines are cut and reported.
     #[arg(long, value_name = "BYTES", default_value_t = crate::ingest::lines::DEFAULT_MAX_LINE_BYTES)]
     pub max_line_bytes: usize,
+    #[command(flatten)]
+    pub clock: ClockArgs,
+}
+
+/// How year-less and zone-less stamps are resolved when the bundle does not say.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ClockArgs {
+    /// Year of year-less stamps (syslog, journalctl short), overriding the bundle's capture date.
+    #[arg(long, value_name = "YEAR")]
+    pub year: Option<i32>,
+    /// Zone of zone-less stamps: an IANA name (Europe/Berlin) or an offset (+01:00).
+    #[arg(long, value_name = "ZONE", value_parser = parse_zone)]
+    pub tz: Option<Zone>,
+}
+
+impl ClockArgs {
+    pub fn options(&self) -> ClockOptions {
+        ClockOptions {
+            year: self.year,
+            tz: self.tz,
+        }
+    }
+}
+
+fn parse_zone(s: &str) -> Result<Zone, String> {
+    Zone::parse(s).ok_or_else(|| {
+        format!("`{s}` is neither an IANA zone name (Europe/Berlin) nor an offset (+01:00)")
+    })
 }
 
 #[derive(clap::Args, Debug)]
@@ -156,6 +185,7 @@ fn run_analyze(args: AnalyzeArgs) -> u8 {
     let opts = AnalyzeOptions {
         paths: args.paths.clone(),
         max_line_bytes: args.max_line_bytes,
+        clock: args.clock.options(),
     };
     let report = analyze(&opts, &catalog);
     for d in &report.diagnostics {

@@ -11,11 +11,14 @@ pub mod model;
 pub mod report;
 pub mod scan;
 pub mod signatures;
+pub mod timeline;
 
 use crate::ingest::{Facts, ParseCtx, Sniff};
 use crate::model::{Diagnostic, Hit, Level, Source, SourceId, SourceKind};
 use crate::report::{Report, REPORT_VERSION};
 use crate::signatures::Catalog;
+use crate::timeline::observe::ClockObservations;
+use crate::timeline::ClockOptions;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -25,6 +28,8 @@ use std::path::PathBuf;
 pub struct AnalyzeOptions {
     pub paths: Vec<PathBuf>,
     pub max_line_bytes: usize,
+    /// `--year` / `--tz`.
+    pub clock: ClockOptions,
 }
 
 impl Default for AnalyzeOptions {
@@ -32,6 +37,7 @@ impl Default for AnalyzeOptions {
         AnalyzeOptions {
             paths: Vec::new(),
             max_line_bytes: ingest::lines::DEFAULT_MAX_LINE_BYTES,
+            clock: ClockOptions::default(),
         }
     }
 }
@@ -47,6 +53,7 @@ fn skipped_source(path: String, kind: SourceKind, reason: String) -> Source {
         lines: 0,
         skipped: Some(reason),
         diagnostics: Vec::new(),
+        span: Default::default(),
     }
 }
 
@@ -55,6 +62,7 @@ pub struct SourceResult {
     pub source: Source,
     pub hits: Vec<Hit>,
     pub facts: Facts,
+    pub clock: ClockObservations,
 }
 
 /// Read one source from any buffered reader (a file, an archive member, stdin): sniff its
@@ -71,6 +79,7 @@ pub fn read_source(
         source: skipped_source(display.to_string(), kind, why),
         hits: Vec::new(),
         facts: Facts::default(),
+        clock: ClockObservations::default(),
     };
     let head = match reader.fill_buf() {
         Ok(h) => h,
@@ -90,11 +99,13 @@ pub fn read_source(
             lines: scan.lines,
             skipped: None,
             diagnostics: scan.diagnostics,
+            span: Default::default(),
         };
         return SourceResult {
             source,
             hits: scan.hits,
             facts,
+            clock: scan.clock,
         };
     }
     let ctx = ParseCtx {
@@ -111,9 +122,11 @@ pub fn read_source(
             lines,
             skipped: None,
             diagnostics,
+            span: Default::default(),
         },
         hits: Vec::new(),
         facts,
+        clock: ClockObservations::default(),
     }
 }
 
@@ -136,20 +149,54 @@ fn read_file(
             ),
             hits: Vec::new(),
             facts: Facts::default(),
+            clock: ClockObservations::default(),
         },
     }
 }
 
-/// From read sources to the report: catalog findings, then checks over facts and findings.
-pub fn conclude(
-    catalog: &Catalog,
-    mut sources: Vec<Source>,
-    hits: &[Hit],
-    facts: &Facts,
-    skipped: Vec<Source>,
-    diagnostics: Vec<Diagnostic>,
-) -> Report {
-    let mut findings = signatures::findings::build(catalog, &sources, hits);
+/// Everything read from a bundle, before conclusions. Index i of `sources`, `clocks` is the
+/// source id hits refer to.
+#[derive(Default)]
+pub struct Collected {
+    pub sources: Vec<Source>,
+    pub hits: Vec<Hit>,
+    pub facts: Facts,
+    pub clocks: Vec<ClockObservations>,
+    /// Entries not read at all (listed in sources after the read ones).
+    pub skipped: Vec<Source>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Collected {
+    /// Add one read source; its id is its position.
+    pub fn push(&mut self, r: SourceResult) {
+        self.sources.push(r.source);
+        self.hits.extend(r.hits);
+        self.facts.merge(r.facts);
+        self.clocks.push(r.clock);
+    }
+}
+
+/// From read sources to the report: resolve clocks, catalog findings, then checks over facts
+/// and findings.
+pub fn conclude(catalog: &Catalog, collected: Collected, clock_opts: &ClockOptions) -> Report {
+    let Collected {
+        mut sources,
+        hits,
+        facts,
+        clocks,
+        skipped,
+        diagnostics,
+    } = collected;
+    let paths: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
+    let resolution = timeline::resolve(&clocks, &paths, &hits, clock_opts);
+    for (s, span) in sources.iter_mut().zip(&resolution.spans) {
+        s.span = span.clone();
+    }
+    let timeline = timeline::events::notable(catalog, &sources, &hits, &clocks, &resolution);
+    let facts = &facts;
+    let hits = &hits[..];
+    let mut findings = signatures::findings::build(catalog, &sources, hits, &resolution);
     let checks = checks::run_all(&checks::CheckContext {
         facts,
         log_findings: &findings,
@@ -170,6 +217,8 @@ pub fn conclude(
     Report {
         version: REPORT_VERSION,
         sources,
+        clock: resolution.clock.notes.clone(),
+        timeline,
         findings,
         checks,
         missing,
@@ -181,23 +230,18 @@ pub fn conclude(
 /// described in the report.
 pub fn analyze(opts: &AnalyzeOptions, catalog: &Catalog) -> Report {
     let found = bundle::discover(&opts.paths);
-    let mut sources = Vec::new();
-    let mut hits = Vec::new();
-    let mut facts = Facts::default();
+    let mut collected = Collected::default();
     let mut inputs = found.inputs.clone();
     inputs.sort_by(|a, b| a.display.cmp(&b.display));
     for (i, input) in inputs.iter().enumerate() {
-        let r = read_file(input, i, catalog, opts);
-        sources.push(r.source);
-        hits.extend(r.hits);
-        facts.merge(r.facts);
+        collected.push(read_file(input, i, catalog, opts));
     }
-    let skipped: Vec<Source> = found
+    collected.skipped = found
         .skipped
         .iter()
         .map(|s| skipped_source(s.display.clone(), SourceKind::Unknown, s.reason.clone()))
         .collect();
-    let diagnostics = found
+    collected.diagnostics = found
         .errors
         .iter()
         .map(|(p, e)| Diagnostic {
@@ -207,5 +251,5 @@ pub fn analyze(opts: &AnalyzeOptions, catalog: &Catalog) -> Report {
             message: format!("cannot read: {e}"),
         })
         .collect();
-    conclude(catalog, sources, &hits, &facts, skipped, diagnostics)
+    conclude(catalog, collected, &opts.clock)
 }

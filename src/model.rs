@@ -116,6 +116,9 @@ pub struct Source {
     /// Why the whole source was skipped (binary, hidden, empty, unreadable), or null.
     pub skipped: Option<String>,
     pub diagnostics: Vec<Diagnostic>,
+    /// First and last resolved time, and how many stamps could not be resolved.
+    #[serde(flatten)]
+    pub span: crate::timeline::SourceSpan,
 }
 
 /// What the text says about when something happened, before any resolution.

@@ -29,6 +29,8 @@ pub struct LogScan {
     pub diagnostics: Vec<Diagnostic>,
     /// Boot separators seen: (line, boot id when printed).
     pub boots: Vec<(u64, Option<String>)>,
+    /// What the source says about its clocks, for the timeline.
+    pub clock: crate::timeline::observe::ClockObservations,
 }
 
 impl LogScan {
@@ -389,6 +391,7 @@ pub fn scan_log<R: BufRead>(
             }
         };
         let p = log::parse_line(&line.text);
+        sc.out.clock.observe(line.number, &p, &line.text);
         if cur.accepts_continuation(&p, &line.text) {
             cur.continue_with(line.number, &line.text);
             continue;

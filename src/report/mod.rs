@@ -6,6 +6,8 @@ pub mod text;
 
 use crate::checks::{CheckReport, Missing};
 use crate::model::{Diagnostic, Finding, Severity, Source};
+use crate::timeline::events::TimelineEvent;
+use crate::timeline::ClockNote;
 use serde::Serialize;
 
 /// JSON format version. Bumped only when a field changes meaning or goes away.
@@ -15,6 +17,10 @@ pub const REPORT_VERSION: u32 = 1;
 pub struct Report {
     pub version: u32,
     pub sources: Vec<Source>,
+    /// How the bundle's clocks were resolved (capture time, zone, year, boot anchors) and from where.
+    pub clock: Vec<ClockNote>,
+    /// Notable events (signature hits, boots) in time order, copies across files merged.
+    pub timeline: Vec<TimelineEvent>,
     pub findings: Vec<Finding>,
     /// Every analytic check that ran, with its status and the facts it read.
     pub checks: Vec<CheckReport>,

@@ -4,6 +4,7 @@
 use super::template;
 use super::{Catalog, FieldType, Signature};
 use crate::model::{rfc3339, Evidence, FieldValue, Fields, Finding, Fix, Hit, Source};
+use crate::timeline::Resolution;
 use std::collections::BTreeMap;
 
 /// Evidence lines listed per finding; the rest are counted in `evidence_omitted`.
@@ -54,7 +55,14 @@ fn group_key(sig: &Signature, fields: &Fields) -> Vec<String> {
 
 /// Group all hits into findings, in a deterministic order: severity (worst first), then the
 /// first evidence location, then signature id.
-pub fn build(catalog: &Catalog, sources: &[Source], hits: &[Hit]) -> Vec<Finding> {
+/// `res` gives each hit's resolved time and marks copies of one record in several files:
+/// copies add their evidence but are not counted again.
+pub fn build(
+    catalog: &Catalog,
+    sources: &[Source],
+    hits: &[Hit],
+    res: &Resolution,
+) -> Vec<Finding> {
     // Hits in source order (sources are sorted by path), then line order.
     let mut order: Vec<usize> = (0..hits.len()).collect();
     order.sort_by_key(|&i| (hits[i].source, hits[i].first_line, hits[i].signature));
@@ -89,8 +97,11 @@ pub fn build(catalog: &Catalog, sources: &[Source], hits: &[Hit]) -> Vec<Finding
                 omitted: 0,
             }
         });
-        acc.count += 1;
-        if let Some(t) = hit.stamp.stated_utc() {
+        let is_copy = res.copy_of.get(i).copied().flatten().is_some();
+        if !is_copy {
+            acc.count += 1;
+        }
+        if let Some(t) = res.times.get(i).copied().flatten() {
             acc.first = Some(acc.first.map_or(t, |f| f.min(t)));
             acc.last = Some(acc.last.map_or(t, |l| l.max(t)));
         }
