@@ -34,6 +34,40 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// List the signature catalog, or document one signature.
     Signatures(SignaturesArgs),
+    /// Print the merged timeline: notable events (or every line with --all), times in UTC.
+    Timeline(TimelineArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TimelineArgs {
+    /// Files and directories to read.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Only events at or after this time (RFC 3339, or `2026-11-21 14:00` in UTC).
+    #[arg(long, value_name = "TIME", value_parser = crate::timeline::view::parse_time)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only events at or before this time.
+    #[arg(long, value_name = "TIME", value_parser = crate::timeline::view::parse_time)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only hits of these signatures (repeatable; not with --all).
+    #[arg(long = "signature", value_name = "ID", conflicts_with = "all")]
+    pub signature: Vec<String>,
+    /// Every line of every log, not only notable events.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the output to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Extra signature files or directories of them.
+    #[arg(long = "signatures", value_name = "FILE_OR_DIR")]
+    pub signatures: Vec<PathBuf>,
+    #[arg(long, value_name = "BYTES", default_value_t = crate::ingest::lines::DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+    #[command(flatten)]
+    pub clock: ClockArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +169,7 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Analyze(a) => run_analyze(a),
         Command::Signatures(s) => run_signatures(s),
+        Command::Timeline(t) => run_timeline(t),
     }
 }
 
@@ -210,6 +245,80 @@ fn run_analyze(args: AnalyzeArgs) -> u8 {
     match (args.fail_on, report.worst_severity()) {
         (Some(t), Some(w)) if w >= t.severity() => EXIT_FINDINGS,
         _ => EXIT_OK,
+    }
+}
+
+fn run_timeline(args: TimelineArgs) -> u8 {
+    use crate::timeline::view::{self, AllLines, Filter};
+    let catalog = match load_catalog(&args.signatures) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    for id in &args.signature {
+        if catalog.get(id).is_none() {
+            eprintln!("coroner: no signature `{id}` (run `coroner signatures` for the list)");
+            return EXIT_USAGE;
+        }
+    }
+    let opts = AnalyzeOptions {
+        paths: args.paths.clone(),
+        max_line_bytes: args.max_line_bytes,
+        clock: args.clock.options(),
+    };
+    let analysis = crate::analyze_detailed(&opts, &catalog);
+    for d in &analysis.report.diagnostics {
+        eprintln!(
+            "coroner: {}: {}",
+            d.path.as_deref().unwrap_or("input"),
+            d.message
+        );
+    }
+    if !analysis.report.read_anything() {
+        eprintln!("coroner: nothing could be read from the given paths");
+        return EXIT_USAGE;
+    }
+    let filter = Filter {
+        since: args.since,
+        until: args.until,
+        signatures: args.signature.clone(),
+    };
+    let text = if args.all {
+        let mut all = AllLines::default();
+        crate::visit_log_lines(&opts, &analysis, &mut |source, line, text| {
+            let p = crate::ingest::log::parse_line(text);
+            let (t, ts) = analysis.resolution.resolve_line(source, &p.stamp, line);
+            let path = analysis
+                .source_paths
+                .get(source)
+                .map(String::as_str)
+                .unwrap_or("?");
+            let row = view::TimedLine {
+                time: None,
+                time_source: ts,
+                path: path.to_string(),
+                line,
+                text: text.to_string(),
+            };
+            all.push(&filter, source, t, row);
+        });
+        let lines = all.finish();
+        match args.format {
+            Format::Text => view::lines_text(&lines),
+            Format::Json => view::to_json(&lines),
+        }
+    } else {
+        let events = view::select(&analysis.report.timeline, &filter);
+        match args.format {
+            Format::Text => view::events_text(&events),
+            Format::Json => view::to_json(&events),
+        }
+    };
+    match emit(args.output.as_deref(), &text) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("coroner: {e}");
+            EXIT_USAGE
+        }
     }
 }
 

@@ -180,6 +180,22 @@ impl Collected {
 /// From read sources to the report: resolve clocks, catalog findings, then checks over facts
 /// and findings.
 pub fn conclude(catalog: &Catalog, collected: Collected, clock_opts: &ClockOptions) -> Report {
+    conclude_detailed(catalog, collected, clock_opts).report
+}
+
+/// A report with the clock resolution behind it (to resolve further lines, as
+/// `timeline --all` does). `source_paths[i]` is the path of source id `i`.
+pub struct Analysis {
+    pub report: Report,
+    pub resolution: timeline::Resolution,
+    pub source_paths: Vec<String>,
+}
+
+pub fn conclude_detailed(
+    catalog: &Catalog,
+    collected: Collected,
+    clock_opts: &ClockOptions,
+) -> Analysis {
     let Collected {
         mut sources,
         hits,
@@ -188,8 +204,8 @@ pub fn conclude(catalog: &Catalog, collected: Collected, clock_opts: &ClockOptio
         skipped,
         diagnostics,
     } = collected;
-    let paths: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
-    let resolution = timeline::resolve(&clocks, &paths, &hits, clock_opts);
+    let source_paths: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
+    let resolution = timeline::resolve(&clocks, &source_paths, &hits, clock_opts);
     for (s, span) in sources.iter_mut().zip(&resolution.spans) {
         s.span = span.clone();
     }
@@ -214,7 +230,7 @@ pub fn conclude(catalog: &Catalog, collected: Collected, clock_opts: &ClockOptio
     sources.extend(skipped);
     // Findings refer to sources by path, so the list can now be shown in path order.
     sources.sort_by(|a, b| a.path.cmp(&b.path));
-    Report {
+    let report = Report {
         version: REPORT_VERSION,
         sources,
         clock: resolution.clock.notes.clone(),
@@ -223,12 +239,58 @@ pub fn conclude(catalog: &Catalog, collected: Collected, clock_opts: &ClockOptio
         checks,
         missing,
         diagnostics,
+    };
+    Analysis {
+        report,
+        resolution,
+        source_paths,
     }
 }
 
 /// Analyse the PATH arguments into a report. Never fails on input: what cannot be read is
 /// described in the report.
 pub fn analyze(opts: &AnalyzeOptions, catalog: &Catalog) -> Report {
+    analyze_detailed(opts, catalog).report
+}
+
+/// Visit every line of every log source again, in source order: (source id, line number,
+/// text). Used by `timeline --all` after `analyze_detailed` resolved the clocks.
+pub fn visit_log_lines(
+    opts: &AnalyzeOptions,
+    analysis: &Analysis,
+    visit: &mut dyn FnMut(SourceId, u64, &str),
+) {
+    let found = bundle::discover(&opts.paths);
+    for input in &found.inputs {
+        let Some(id) = analysis
+            .source_paths
+            .iter()
+            .position(|p| *p == input.display)
+        else {
+            continue;
+        };
+        let is_log =
+            analysis.report.sources.iter().any(|s| {
+                s.path == input.display && s.kind == SourceKind::Log && s.skipped.is_none()
+            });
+        if !is_log {
+            continue;
+        }
+        let Ok(f) = File::open(&input.path) else {
+            continue;
+        };
+        let mut lines = ingest::lines::LineReader::new(
+            BufReader::with_capacity(READ_BUFFER, f),
+            opts.max_line_bytes,
+        );
+        while let Ok(Some(l)) = lines.next_line() {
+            visit(id, l.number, &l.text);
+        }
+    }
+}
+
+/// `analyze`, keeping the clock resolution.
+pub fn analyze_detailed(opts: &AnalyzeOptions, catalog: &Catalog) -> Analysis {
     let found = bundle::discover(&opts.paths);
     let mut collected = Collected::default();
     let mut inputs = found.inputs.clone();
@@ -251,5 +313,5 @@ pub fn analyze(opts: &AnalyzeOptions, catalog: &Catalog) -> Report {
             message: format!("cannot read: {e}"),
         })
         .collect();
-    conclude(catalog, collected, &opts.clock)
+    conclude_detailed(catalog, collected, &opts.clock)
 }

@@ -273,3 +273,51 @@ fn without_any_anchor_times_stay_null_and_say_so() {
         .expect("zone");
     assert!(zone.from.starts_with("assumed"));
 }
+
+#[test]
+fn one_oom_kill_in_five_files_is_one_event() {
+    let r = run("five-copies", ClockOptions::default());
+    let ooms: Vec<_> = r
+        .timeline
+        .iter()
+        .filter(|e| e.signature.as_deref() == Some("mem.oom-kill-memcg"))
+        .collect();
+    assert_eq!(ooms.len(), 1, "one event, not five");
+    let e = ooms[0];
+    // The journal's short-iso-precise copy states its time fully, so it is the event.
+    assert_eq!(
+        (
+            e.path.as_str(),
+            e.line,
+            e.time.as_deref(),
+            e.time_source.as_string().as_str()
+        ),
+        (
+            "sos_commands/logs/journalctl_--no-pager_-o_short-iso-precise",
+            2,
+            Some("2026-11-21T14:23:07.077120Z"),
+            "stated"
+        )
+    );
+    let mut copies: Vec<(String, u64)> =
+        e.copies.iter().map(|c| (c.path.clone(), c.line)).collect();
+    copies.sort();
+    assert_eq!(
+        copies,
+        vec![
+            ("sos_commands/kernel/dmesg".to_string(), 2),
+            ("var/log/kern.log".to_string(), 2),
+            ("var/log/messages".to_string(), 2),
+            ("var/log/syslog".to_string(), 2),
+        ]
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.signature == "mem.oom-kill-memcg")
+        .expect("finding");
+    assert_eq!(f.count, 1);
+    let mut paths: Vec<&str> = f.evidence.iter().map(|e| e.path.as_str()).collect();
+    paths.dedup();
+    assert_eq!(paths.len(), 5, "evidence from every copy: {paths:?}");
+}

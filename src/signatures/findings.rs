@@ -109,7 +109,13 @@ pub fn build(
             .get(hit.source)
             .map(|s| s.path.as_str())
             .unwrap_or_default();
-        for (line, text) in &hit.evidence {
+        // A copy of a record already listed only needs to say where else it is.
+        let shown = if is_copy {
+            &hit.evidence[..hit.evidence.len().min(1)]
+        } else {
+            &hit.evidence[..]
+        };
+        for (line, text) in shown {
             if acc.evidence.len() < EVIDENCE_CAP {
                 acc.evidence.push(Evidence {
                     path: path.to_string(),

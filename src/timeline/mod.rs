@@ -8,6 +8,7 @@
 
 pub mod events;
 pub mod observe;
+pub mod view;
 
 use crate::model::{rfc3339, Hit, Stamp};
 use chrono::{
@@ -151,6 +152,23 @@ pub struct Resolution {
     pub clock: BundleClock,
     /// Per source: (first, last, unresolved stamp count).
     pub spans: Vec<SourceSpan>,
+    /// Per source: how to resolve any of its lines (for `timeline --all`).
+    pub per_source: Vec<SourceClock>,
+}
+
+impl Resolution {
+    /// Resolve a stamp on `line` of source `source` with the anchors found for the bundle.
+    pub fn resolve_line(
+        &self,
+        source: usize,
+        stamp: &Stamp,
+        line: u64,
+    ) -> (Option<DateTime<Utc>>, TimeSource) {
+        match self.per_source.get(source) {
+            Some(sc) => sc.resolve(&self.clock, stamp, line),
+            None => (None, TimeSource::Unresolved),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -368,30 +386,29 @@ fn with_year(
     None
 }
 
-/// Per-source resolver state.
-struct SourceResolver<'a> {
-    obs: &'a ClockObservations,
-    clock: &'a BundleClock,
+/// What it takes to resolve any line of one source, once the bundle's anchors are known.
+#[derive(Clone, Debug, Default)]
+pub struct SourceClock {
     base_year: Option<i32>,
+    rollovers: Vec<u64>,
+    boot_lines: Vec<u64>,
     /// Per boot segment: boot instant and the anchor's name.
     boots: Vec<Option<(DateTime<Utc>, String)>>,
 }
 
-impl<'a> SourceResolver<'a> {
-    fn new(obs: &'a ClockObservations, clock: &'a BundleClock) -> Self {
-        let mut r = SourceResolver {
-            obs,
-            clock,
-            base_year: base_year(obs, clock),
-            boots: vec![None; obs.boots.len() + 1],
-        };
-        r.anchor_from_pairs();
-        r
+impl SourceClock {
+    fn segment_of(&self, line: u64) -> usize {
+        self.boot_lines.partition_point(|&b| b <= line)
     }
 
     /// Wall-clock part only (no boot anchoring).
-    fn wall(&self, stamp: &Stamp, line: u64) -> (Option<DateTime<Utc>>, TimeSource) {
-        let zone = self.clock.zone.unwrap_or(Zone::Fixed(Utc.fix()));
+    fn wall(
+        &self,
+        clock: &BundleClock,
+        stamp: &Stamp,
+        line: u64,
+    ) -> (Option<DateTime<Utc>>, TimeSource) {
+        let zone = clock.zone.unwrap_or(Zone::Fixed(Utc.fix()));
         match *stamp {
             Stamp::Wall(t) => (Some(t.with_timezone(&Utc)), TimeSource::Stated),
             // The line has no zone: whichever zone applies was taken from elsewhere.
@@ -409,9 +426,9 @@ impl<'a> SourceResolver<'a> {
                     return (None, TimeSource::Unresolved);
                 };
                 let later_rollovers =
-                    self.obs.rollovers.iter().filter(|&&l| l > line).count() as i32;
+                    self.rollovers.len() - self.rollovers.partition_point(|&l| l <= line);
                 let t = with_year(
-                    base - later_rollovers,
+                    base - later_rollovers as i32,
                     month,
                     day,
                     hour,
@@ -420,22 +437,69 @@ impl<'a> SourceResolver<'a> {
                     nanos,
                 )
                 .and_then(|n| zone.to_utc(&n));
-                let src = if self.clock.zone_assumed {
+                let src = if clock.zone_assumed {
                     TimeSource::ZoneAssumed
                 } else {
                     TimeSource::YearInferred
                 };
-                (
-                    t,
-                    if t.is_some() {
-                        src
-                    } else {
-                        TimeSource::Unresolved
-                    },
-                )
+                match t {
+                    Some(_) => (t, src),
+                    None => (None, TimeSource::Unresolved),
+                }
             }
             Stamp::SinceBoot(_) | Stamp::Missing => (None, TimeSource::Unresolved),
         }
+    }
+
+    /// Any stamp of this source at `line`.
+    pub fn resolve(
+        &self,
+        clock: &BundleClock,
+        stamp: &Stamp,
+        line: u64,
+    ) -> (Option<DateTime<Utc>>, TimeSource) {
+        if let Stamp::SinceBoot(us) = stamp {
+            return match self.boots.get(self.segment_of(line)).cloned().flatten() {
+                Some((boot, name)) => (
+                    Some(boot + Duration::microseconds(*us as i64)),
+                    TimeSource::BootAnchored(name),
+                ),
+                None => (None, TimeSource::Unresolved),
+            };
+        }
+        self.wall(clock, stamp, line)
+    }
+}
+
+/// Per-source resolver state while anchors are being found.
+struct SourceResolver<'a> {
+    obs: &'a ClockObservations,
+    clock: &'a BundleClock,
+    sc: SourceClock,
+}
+
+impl<'a> SourceResolver<'a> {
+    fn new(obs: &'a ClockObservations, clock: &'a BundleClock) -> Self {
+        let mut r = SourceResolver {
+            obs,
+            clock,
+            sc: SourceClock {
+                base_year: base_year(obs, clock),
+                rollovers: obs.rollovers.clone(),
+                boot_lines: obs.boots.iter().map(|b| b.line).collect(),
+                boots: vec![None; obs.boots.len() + 1],
+            },
+        };
+        r.anchor_from_pairs();
+        r
+    }
+
+    fn wall(&self, stamp: &Stamp, line: u64) -> (Option<DateTime<Utc>>, TimeSource) {
+        self.sc.wall(self.clock, stamp, line)
+    }
+
+    fn resolve(&self, stamp: &Stamp, line: u64) -> (Option<DateTime<Utc>>, TimeSource) {
+        self.sc.resolve(self.clock, stamp, line)
     }
 
     /// Lines printing both clocks anchor their own segment (median of wall − mono).
@@ -452,9 +516,10 @@ impl<'a> SourceResolver<'a> {
         for (seg, mut v) in per_seg {
             v.sort_unstable();
             let mid = v[v.len() / 2];
-            if let (Some(slot), Some(t)) =
-                (self.boots.get_mut(seg), Utc.timestamp_micros(mid).single())
-            {
+            if let (Some(slot), Some(t)) = (
+                self.sc.boots.get_mut(seg),
+                Utc.timestamp_micros(mid).single(),
+            ) {
                 let name = if journal.get(&seg) == Some(&true) {
                     "journal-monotonic"
                 } else {
@@ -468,8 +533,8 @@ impl<'a> SourceResolver<'a> {
     /// `btime` or `uptime`+`date` anchor the last segment of a purely monotonic file
     /// (dmesg), if its last stamp fits before the capture time.
     fn anchor_from_bundle(&mut self) {
-        let last_seg = self.boots.len() - 1;
-        if self.boots[last_seg].is_some() || self.obs.counts.since_boot == 0 {
+        let last_seg = self.sc.boots.len() - 1;
+        if self.sc.boots[last_seg].is_some() || self.obs.counts.since_boot == 0 {
             return;
         }
         let last_mono = match self.obs.last {
@@ -489,30 +554,10 @@ impl<'a> SourceResolver<'a> {
                 None => true,
             };
             if fits {
-                self.boots[last_seg] = Some((boot, name.to_string()));
+                self.sc.boots[last_seg] = Some((boot, name.to_string()));
                 return;
             }
         }
-    }
-
-    fn resolve(
-        &self,
-        stamp: &Stamp,
-        line: u64,
-        mono_us: Option<u64>,
-    ) -> (Option<DateTime<Utc>>, TimeSource) {
-        if let Stamp::SinceBoot(us) = stamp {
-            let seg = self.obs.segment_of(line);
-            return match self.boots.get(seg).cloned().flatten() {
-                Some((boot, name)) => (
-                    Some(boot + Duration::microseconds(*us as i64)),
-                    TimeSource::BootAnchored(name),
-                ),
-                None => (None, TimeSource::Unresolved),
-            };
-        }
-        let _ = mono_us;
-        self.wall(stamp, line)
     }
 }
 
@@ -544,7 +589,7 @@ pub fn resolve(
                        sources: &mut Vec<TimeSource>| {
         for (i, h) in hits.iter().enumerate() {
             if let Some(r) = resolvers.get(h.source) {
-                let (t, s) = r.resolve(&h.stamp, h.first_line, h.mono_us);
+                let (t, s) = r.resolve(&h.stamp, h.first_line);
                 times[i] = t;
                 sources[i] = s;
             }
@@ -570,7 +615,7 @@ pub fn resolve(
                 continue;
             };
             let seg = r.obs.segment_of(h.first_line);
-            if r.boots.get(seg).is_some_and(|b| b.is_some()) {
+            if r.sc.boots.get(seg).is_some_and(|b| b.is_some()) {
                 continue;
             }
             let anchor = group.iter().find_map(|&j| {
@@ -587,7 +632,7 @@ pub fn resolve(
                     paths.get(other_src).map(String::as_str).unwrap_or("?")
                 );
                 if let Some(r) = resolvers.get_mut(h.source) {
-                    if let Some(slot) = r.boots.get_mut(seg) {
+                    if let Some(slot) = r.sc.boots.get_mut(seg) {
                         *slot = Some((boot, name));
                     }
                 }
@@ -603,14 +648,14 @@ pub fn resolve(
         .iter()
         .map(|r| {
             let end = |x: Option<(u64, Stamp)>| {
-                x.and_then(|(line, s)| r.resolve(&s, line, None).0)
+                x.and_then(|(line, s)| r.resolve(&s, line).0)
                     .map(|t| rfc3339(&t))
             };
             let unresolved = r
                 .obs
                 .histogram
                 .iter()
-                .filter(|b| r.resolve(&b.stamp, b.first_line, None).0.is_none())
+                .filter(|b| r.resolve(&b.stamp, b.first_line).0.is_none())
                 .map(|b| b.lines)
                 .sum::<u64>()
                 + r.obs.counts.missing;
@@ -621,12 +666,15 @@ pub fn resolve(
             }
         })
         .collect();
+    let per_source = resolvers.iter().map(|r| r.sc.clone()).collect();
+    drop(resolvers);
     Resolution {
         times,
         sources,
         copy_of,
         clock,
         spans,
+        per_source,
     }
 }
 
@@ -657,35 +705,41 @@ fn find_copies(
         }
     }
     for mut group in by_key.into_values() {
-        // The copy whose own text states the time best is the event; the others point to it.
-        group.sort_by_key(|&i| {
-            (
-                times[i],
-                trust_rank(&sources[i]),
-                hits[i].source,
-                hits[i].first_line,
-            )
-        });
-        let mut primaries: Vec<(usize, Vec<usize>)> = Vec::new();
+        group.sort_by_key(|&i| (times[i], hits[i].source, hits[i].first_line));
+        // Clusters of copies: hits within the window of the cluster's first, one per source.
+        let mut clusters: Vec<Vec<usize>> = Vec::new();
         for &i in &group {
-            let (Some(t), src) = (times[i], hits[i].source) else {
-                continue;
-            };
+            let Some(t) = times[i] else { continue };
             let window = if sources[i] == TimeSource::Approximate {
                 APPROXIMATE_COPY_WINDOW_SECS
             } else {
                 COPY_WINDOW_SECS
             };
-            let found = primaries.iter_mut().find(|(p, members)| {
-                times[*p].is_some_and(|pt| (t - pt).num_seconds().abs() <= window)
-                    && !members.iter().any(|&m| hits[m].source == src)
+            let found = clusters.iter_mut().find(|members| {
+                times[members[0]].is_some_and(|ft| (t - ft).num_seconds().abs() <= window)
+                    && !members.iter().any(|&m| hits[m].source == hits[i].source)
             });
             match found {
-                Some((p, members)) => {
-                    copy_of[i] = Some(*p);
-                    members.push(i);
+                Some(members) => members.push(i),
+                None => clusters.push(vec![i]),
+            }
+        }
+        // The copy whose own text states the time best is the event; the others point to it.
+        for members in clusters {
+            let Some(&primary) = members.iter().min_by_key(|&&i| {
+                (
+                    trust_rank(&sources[i]),
+                    times[i],
+                    hits[i].source,
+                    hits[i].first_line,
+                )
+            }) else {
+                continue;
+            };
+            for &m in &members {
+                if m != primary {
+                    copy_of[m] = Some(primary);
                 }
-                None => primaries.push((i, vec![i])),
             }
         }
     }
