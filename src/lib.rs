@@ -6,6 +6,7 @@
 pub mod bundle;
 pub mod checks;
 pub mod cli;
+pub mod incidents;
 pub mod ingest;
 pub mod model;
 pub mod report;
@@ -230,11 +231,13 @@ pub fn conclude_detailed(
     sources.extend(skipped);
     // Findings refer to sources by path, so the list can now be shown in path order.
     sources.sort_by(|a, b| a.path.cmp(&b.path));
+    let incidents = incidents::correlate(&findings);
     let report = Report {
         version: REPORT_VERSION,
         sources,
         clock: resolution.clock.notes.clone(),
         timeline,
+        incidents,
         findings,
         checks,
         missing,

@@ -5,6 +5,7 @@ pub mod json;
 pub mod text;
 
 use crate::checks::{CheckReport, Missing};
+use crate::incidents::Incident;
 use crate::model::{Diagnostic, Finding, Severity, Source};
 use crate::timeline::events::TimelineEvent;
 use crate::timeline::ClockNote;
@@ -21,6 +22,8 @@ pub struct Report {
     pub clock: Vec<ClockNote>,
     /// Notable events (signature hits, boots) in time order, copies across files merged.
     pub timeline: Vec<TimelineEvent>,
+    /// Findings from different sources that describe one failure, with a narrative.
+    pub incidents: Vec<Incident>,
     pub findings: Vec<Finding>,
     /// Every analytic check that ran, with its status and the facts it read.
     pub checks: Vec<CheckReport>,

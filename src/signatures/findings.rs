@@ -146,9 +146,10 @@ pub fn build(
                 text: template::render(&f.text, &render_fields),
             })
             .collect();
-        // Public fields: the captures and derived values; built-ins are in evidence already.
+        // Public fields: captures, derived values, and the host/program the line names;
+        // source and line are in the evidence already.
         let mut fields = acc.fields;
-        for b in ["source", "line", "host", "program"] {
+        for b in ["source", "line"] {
             fields.remove(b);
         }
         let _ = acc.first_hit;
