@@ -45,6 +45,27 @@ pub fn render(report: &Report) -> String {
         count(Severity::Warning),
         count(Severity::Info)
     );
+    if !report.incidents.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "incidents:");
+        for inc in &report.incidents {
+            let when = match (&inc.start, &inc.end) {
+                (Some(a), Some(b)) if a != b => format!("{a} .. {b}"),
+                (Some(a), _) => a.clone(),
+                _ => "time unknown".into(),
+            };
+            let _ = writeln!(
+                o,
+                "  {} {} {}  ({when})",
+                inc.id,
+                sev_label(inc.severity),
+                inc.title
+            );
+            let _ = writeln!(o, "     {}", printable(&inc.narrative));
+            let members: Vec<&str> = inc.findings.iter().map(|r| r.signature.as_str()).collect();
+            let _ = writeln!(o, "     findings: {}", members.join(", "));
+        }
+    }
     for f in &report.findings {
         let _ = writeln!(o);
         let _ = writeln!(o, "{} {}  {}", sev_label(f.severity), f.signature, f.title);
@@ -78,6 +99,26 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    if !report.checks.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "checks:");
+        for c in &report.checks {
+            let status = match c.status {
+                crate::checks::CheckStatus::Fired => "fired",
+                crate::checks::CheckStatus::Healthy => "healthy",
+                crate::checks::CheckStatus::NotApplicable => "n/a",
+            };
+            let _ = writeln!(o, "  {:<8} {:<32} {}", status, c.id, printable(&c.note));
+        }
+    }
+    if !report.missing.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "missing evidence:");
+        for m in &report.missing {
+            let _ = writeln!(o, "  {} ({}): {}", m.what, m.check, m.why);
+            let _ = writeln!(o, "    $ {}", m.command);
+        }
+    }
     let _ = writeln!(o);
     let _ = writeln!(o, "sources:");
     for s in &report.sources {
@@ -86,9 +127,18 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(o, "  {}  [{}] skipped: {}", s.path, s.kind, why);
             }
             None => {
+                let span = match (&s.span.first, &s.span.last) {
+                    (Some(a), Some(b)) => format!(", {a} .. {b}"),
+                    _ => String::new(),
+                };
+                let unresolved = if s.span.unresolved > 0 {
+                    format!(", {} unresolved stamp(s)", s.span.unresolved)
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     o,
-                    "  {}  [{} {}] {} line(s)",
+                    "  {}  [{} {}] {} line(s){span}{unresolved}",
                     s.path, s.kind, s.format, s.lines
                 );
             }

@@ -101,7 +101,8 @@ pub fn build(
         if !is_copy {
             acc.count += 1;
         }
-        if let Some(t) = res.times.get(i).copied().flatten() {
+        // Copies repeat the event's time in another clock: they would only blur first/last.
+        if let Some(t) = res.times.get(i).copied().flatten().filter(|_| !is_copy) {
             acc.first = Some(acc.first.map_or(t, |f| f.min(t)));
             acc.last = Some(acc.last.map_or(t, |l| l.max(t)));
         }

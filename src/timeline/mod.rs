@@ -657,8 +657,7 @@ pub fn resolve(
                 .iter()
                 .filter(|b| r.resolve(&b.stamp, b.first_line).0.is_none())
                 .map(|b| b.lines)
-                .sum::<u64>()
-                + r.obs.counts.missing;
+                .sum::<u64>();
             SourceSpan {
                 first: end(r.obs.first),
                 last: end(r.obs.last),
