@@ -210,6 +210,15 @@ pub fn conclude_detailed(
     for (s, span) in sources.iter_mut().zip(&resolution.spans) {
         s.span = span.clone();
     }
+    let volume = sources
+        .iter()
+        .zip(&resolution.volume)
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(s, v)| report::SourceVolume {
+            path: s.path.clone(),
+            minutes: v.clone(),
+        })
+        .collect();
     let timeline = timeline::events::notable(catalog, &sources, &hits, &clocks, &resolution);
     let facts = &facts;
     let hits = &hits[..];
@@ -238,6 +247,7 @@ pub fn conclude_detailed(
         clock: resolution.clock.notes.clone(),
         timeline,
         incidents,
+        volume,
         findings,
         checks,
         missing,

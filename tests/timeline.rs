@@ -321,3 +321,26 @@ fn one_oom_kill_in_five_files_is_one_event() {
     paths.dedup();
     assert_eq!(paths.len(), 5, "evidence from every copy: {paths:?}");
 }
+
+#[test]
+fn event_volume_is_counted_per_resolved_minute() {
+    let r = run("new-year", ClockOptions::default());
+    let v = r
+        .volume
+        .iter()
+        .find(|v| v.path == "kern.log")
+        .expect("volume");
+    let got: Vec<(String, u64)> = v
+        .minutes
+        .iter()
+        .map(|(t, n)| (coroner::model::rfc3339(t), *n))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("2026-12-31T23:59:00Z".to_string(), 2),
+            ("2027-01-01T00:00:00Z".to_string(), 1),
+            ("2027-01-01T00:04:00Z".to_string(), 1),
+        ]
+    );
+}

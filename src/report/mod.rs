@@ -24,6 +24,10 @@ pub struct Report {
     pub timeline: Vec<TimelineEvent>,
     /// Findings from different sources that describe one failure, with a narrative.
     pub incidents: Vec<Incident>,
+    /// Lines per resolved minute for each source with resolved times, for charts.
+    /// Not part of the JSON interface.
+    #[serde(skip)]
+    pub volume: Vec<SourceVolume>,
     pub findings: Vec<Finding>,
     /// Every analytic check that ran, with its status and the facts it read.
     pub checks: Vec<CheckReport>,
@@ -31,6 +35,13 @@ pub struct Report {
     pub missing: Vec<Missing>,
     /// Problems not tied to one source (a PATH that does not exist).
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Event volume of one source over time.
+#[derive(Debug, Clone, Default)]
+pub struct SourceVolume {
+    pub path: String,
+    pub minutes: Vec<(chrono::DateTime<chrono::Utc>, u64)>,
 }
 
 impl Report {

@@ -154,6 +154,8 @@ pub struct Resolution {
     pub spans: Vec<SourceSpan>,
     /// Per source: how to resolve any of its lines (for `timeline --all`).
     pub per_source: Vec<SourceClock>,
+    /// Per source: lines per resolved minute, in time order (the event-volume chart).
+    pub volume: Vec<Vec<(DateTime<Utc>, u64)>>,
 }
 
 impl Resolution {
@@ -666,6 +668,7 @@ pub fn resolve(
         })
         .collect();
     let per_source = resolvers.iter().map(|r| r.sc.clone()).collect();
+    let volume = resolvers.iter().map(volume_of).collect();
     drop(resolvers);
     Resolution {
         times,
@@ -674,7 +677,22 @@ pub fn resolve(
         clock,
         spans,
         per_source,
+        volume,
     }
+}
+
+/// Lines per resolved minute of one source, merged and sorted.
+fn volume_of(r: &SourceResolver) -> Vec<(DateTime<Utc>, u64)> {
+    let mut m: BTreeMap<DateTime<Utc>, u64> = BTreeMap::new();
+    for b in &r.obs.histogram {
+        if let (Some(t), _) = r.resolve(&b.stamp, b.first_line) {
+            let minute = t
+                - Duration::seconds(t.timestamp().rem_euclid(60))
+                - Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
+            *m.entry(minute).or_insert(0) += b.lines;
+        }
+    }
+    m.into_iter().collect()
 }
 
 /// Lower is more trusted: a time the line states beats one inferred, which beats one anchored.
