@@ -94,6 +94,8 @@ pub struct Endpoint {
     pub ip: String,
     /// Port as printed (`5432`, `*`, or a service name without `-n`).
     pub port: String,
+    /// The address:port exactly as printed (`[::]:22`, `127.0.0.53%lo:53`).
+    pub raw: String,
 }
 
 impl Endpoint {
@@ -124,6 +126,7 @@ impl Endpoint {
         Some(Endpoint {
             ip,
             port: port.to_string(),
+            raw: s.to_string(),
         })
     }
 
