@@ -2,9 +2,10 @@
 //! (Send-Q), non-zero ListenOverflows/ListenDrops, and listeners whose backlog sits at a
 //! default (128, 511, 4096); tied to `net.syn-flood` findings on the same port.
 //!
-//! A listener at a default backlog is named in a finding only when the bundle shows an
-//! overflow (a full queue, non-zero counters, or a SYN flood); otherwise its backlog is a
-//! checked fact marked "(a default backlog)".
+//! One finding per port whose listener is full or that the kernel reported a SYN flood on.
+//! Non-zero counters with no such port give one host-wide finding naming the listeners at a
+//! default backlog as suspects. Without any overflow, a default backlog is only a checked
+//! fact marked "(a default backlog)".
 
 use super::net_common::{evidence, fact, finding, log_evidence, socket_lists, thousands};
 use super::{CheckContext, CheckReport, CheckStatus, Missing};
@@ -52,7 +53,6 @@ pub fn recommended_backlog(current: u64) -> u64 {
 #[derive(Default)]
 struct PortIssue<'a> {
     saturated: Vec<&'a Listener>,
-    capped: Vec<&'a Listener>,
     syn_flood: Vec<&'a Finding>,
 }
 
@@ -116,6 +116,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         ));
     }
     let mut by_port: BTreeMap<String, PortIssue> = BTreeMap::new();
+    let mut capped: Vec<&Listener> = Vec::new();
     for l in &listeners {
         let backlog = l
             .backlog
@@ -134,7 +135,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         if saturated(l) {
             by_port.entry(l.local.port.clone()).or_default().saturated.push(l);
         } else if capped_low(l, somaxconn) {
-            by_port.entry(l.local.port.clone()).or_default().capped.push(l);
+            capped.push(l);
         }
     }
     for f in &syn {
@@ -157,13 +158,6 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         .flatten()
         .map(|v| evidence(ctx, &v.row))
         .collect();
-    let any_overflow_evidence = !overflowed.is_empty()
-        || by_port.values().any(|p| !p.saturated.is_empty() || !p.syn_flood.is_empty());
-    if !any_overflow_evidence {
-        // A default backlog is a suspect only once something overflowed: otherwise it is
-        // listed as a checked fact, not a finding.
-        by_port.clear();
-    }
 
     for (port, issue) in &by_port {
         let mut ev: Vec<Evidence> = Vec::new();
@@ -177,9 +171,8 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         let worst = issue
             .saturated
             .iter()
-            .chain(issue.capped.iter())
             .max_by_key(|l| (l.recv_q, l.backlog));
-        for l in issue.saturated.iter().chain(issue.capped.iter()) {
+        for l in &issue.saturated {
             ev.push(evidence(ctx, &l.row));
         }
         for l in &issue.saturated {
@@ -201,17 +194,6 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                 fields.insert("process".into(), FieldValue::Text(p.name.clone()));
                 fields.insert("pid".into(), FieldValue::Int(p.pid as i64));
             }
-        }
-        for l in &issue.capped {
-            parts.push(format!(
-                "the listener {} has a backlog of {}, a default{}",
-                l.local.raw,
-                l.backlog.unwrap_or(0),
-                match somaxconn {
-                    Some(s) if s as u64 == l.backlog.unwrap_or(0) => format!(" imposed by net.core.somaxconn = {s}"),
-                    _ => " (the application's listen() backlog)".into(),
-                }
-            ));
         }
         if !issue.syn_flood.is_empty() {
             let n: u64 = issue.syn_flood.iter().map(|f| f.count).sum();
@@ -258,9 +240,33 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         }
         let mut ev = counter_evidence.clone();
         ev.extend(sysctl_evidence.iter().cloned());
-        let current = somaxconn.unwrap_or(4096).max(0) as u64;
+        let current = capped
+            .iter()
+            .filter_map(|l| l.backlog)
+            .max()
+            .unwrap_or(somaxconn.unwrap_or(4096).max(0) as u64);
+        for l in &capped {
+            ev.push(evidence(ctx, &l.row));
+        }
+        let suspects = if capped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; listeners at a default backlog: {}",
+                capped
+                    .iter()
+                    .map(|l| format!(
+                        "{} (backlog {}{})",
+                        l.local.raw,
+                        l.backlog.unwrap_or(0),
+                        if l.processes.is_empty() { String::new() } else { format!(", {}", processes(l)) }
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         let summary = format!(
-            "A listen queue overflowed since boot ({counter_text}){}: connections were dropped before an application accepted them.",
+            "A listen queue overflowed since boot ({counter_text}){}{suspects}: connections were dropped before an application accepted them.",
             if listeners.is_empty() {
                 "; no listener list in the bundle says which one".to_string()
             } else {

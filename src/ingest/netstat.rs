@@ -314,7 +314,11 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
                                 .entry(format!("{prefix}{name}"))
                                 .or_insert(Counter { value, row: row() });
                         }
-                        note("proc-net-netstat", &mut formats);
+                        if prefix.ends_with("Ext") {
+                            note("proc-net-netstat", &mut formats);
+                        } else {
+                            note("proc-net-snmp", &mut formats);
+                        }
                     }
                     (_, _) => bad.add(n, format!("`{prefix}:` values without their header line")),
                 }

@@ -379,7 +379,8 @@ pub fn parse_ss_users(s: &str) -> Vec<Process> {
 pub fn parse_netstat_program(s: &str) -> Option<Process> {
     let (pid, name) = s.split_once('/')?;
     Some(Process {
-        name: name.to_string(),
+        // `901/sshd: /usr/sbin` is cut at the column width: keep the command name.
+        name: name.trim_end_matches(':').to_string(),
         pid: pid.parse().ok()?,
     })
 }
