@@ -15,7 +15,8 @@ use crate::model::{Evidence, FieldValue, Fields, Finding, Fix, Severity};
 use std::collections::BTreeMap;
 
 pub const ID: &str = "net.accept-queue-overflow";
-const TITLE: &str = "Listen (accept) queue overflow: connections dropped before the application accepted them";
+const TITLE: &str =
+    "Listen (accept) queue overflow: connections dropped before the application accepted them";
 
 /// Backlogs that are defaults rather than sized choices: 128 (somaxconn before Linux 5.4 and
 /// many servers' default), 511 (Node.js, nginx, Redis), 4096 (somaxconn since Linux 5.4).
@@ -96,16 +97,19 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         r.note = if syn.is_empty() {
             "no listener list and no listen-queue counters".into()
         } else {
-            "a SYN flood was logged but the bundle has no listener list or listen-queue counters".into()
+            "a SYN flood was logged but the bundle has no listener list or listen-queue counters"
+                .into()
         };
         return r;
     }
 
     for (name, c) in &counters {
-        r.facts.push(fact(ctx, name, c.value.to_string(), Some(&c.row)));
+        r.facts
+            .push(fact(ctx, name, c.value.to_string(), Some(&c.row)));
     }
     if let Some(v) = somaxconn_v {
-        r.facts.push(fact(ctx, "net.core.somaxconn", v.raw.clone(), Some(&v.row)));
+        r.facts
+            .push(fact(ctx, "net.core.somaxconn", v.raw.clone(), Some(&v.row)));
     }
     if let Some(v) = syn_backlog_v {
         r.facts.push(fact(
@@ -133,7 +137,11 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             Some(&l.row),
         ));
         if saturated(l) {
-            by_port.entry(l.local.port.clone()).or_default().saturated.push(l);
+            by_port
+                .entry(l.local.port.clone())
+                .or_default()
+                .saturated
+                .push(l);
         } else if capped_low(l, somaxconn) {
             capped.push(l);
         }
@@ -152,7 +160,10 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         .map(|(n, c)| format!("{n} {}", thousands(c.value as u64)))
         .collect::<Vec<_>>()
         .join(", ");
-    let counter_evidence: Vec<Evidence> = overflowed.iter().map(|(_, c)| evidence(ctx, &c.row)).collect();
+    let counter_evidence: Vec<Evidence> = overflowed
+        .iter()
+        .map(|(_, c)| evidence(ctx, &c.row))
+        .collect();
     let sysctl_evidence: Vec<Evidence> = [somaxconn_v, syn_backlog_v]
         .into_iter()
         .flatten()
@@ -168,11 +179,13 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         } else {
             fields.insert("port".into(), FieldValue::Text(port.clone()));
         }
-        let worst = issue
-            .saturated
+        // Every listener on the port: the full one, or the one a SYN flood was logged for.
+        let on_port: Vec<&&Listener> = listeners.iter().filter(|l| &l.local.port == port).collect();
+        let worst = on_port
             .iter()
+            .copied()
             .max_by_key(|l| (l.recv_q, l.backlog));
-        for l in &issue.saturated {
+        for l in &on_port {
             ev.push(evidence(ctx, &l.row));
         }
         for l in &issue.saturated {
@@ -211,7 +224,12 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         ev.extend(sysctl_evidence.iter().cloned());
         for (n, c) in &overflowed {
             fields.insert(
-                if *n == "TcpExtListenOverflows" { "listen_overflows" } else { "listen_drops" }.into(),
+                if *n == "TcpExtListenOverflows" {
+                    "listen_overflows"
+                } else {
+                    "listen_drops"
+                }
+                .into(),
                 FieldValue::Int(c.value),
             );
         }
@@ -223,18 +241,26 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         } else {
             Severity::Warning
         };
-        let current = worst.and_then(|l| l.backlog).unwrap_or(somaxconn.unwrap_or(128).max(0) as u64);
+        let current = worst
+            .and_then(|l| l.backlog)
+            .unwrap_or(somaxconn.unwrap_or(128).max(0) as u64);
         let fixes = backlog_fixes(port, current, somaxconn, syn_backlog, worst);
         let mut summary = format!("Port {port}: {}", parts.join("; "));
         summary.push('.');
-        r.findings.push(finding(ID, severity, TITLE, summary, fields, ev, fixes));
+        r.findings
+            .push(finding(ID, severity, TITLE, summary, fields, ev, fixes));
     }
     if !overflowed.is_empty() && by_port.is_empty() {
         // Host-wide counters with no listener to blame (port findings carry them otherwise).
         let mut fields = Fields::new();
         for (n, c) in &overflowed {
             fields.insert(
-                if *n == "TcpExtListenOverflows" { "listen_overflows" } else { "listen_drops" }.into(),
+                if *n == "TcpExtListenOverflows" {
+                    "listen_overflows"
+                } else {
+                    "listen_drops"
+                }
+                .into(),
                 FieldValue::Int(c.value),
             );
         }
@@ -259,7 +285,11 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                         "{} (backlog {}{})",
                         l.local.raw,
                         l.backlog.unwrap_or(0),
-                        if l.processes.is_empty() { String::new() } else { format!(", {}", processes(l)) }
+                        if l.processes.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {}", processes(l))
+                        }
                     ))
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -286,7 +316,9 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             r.missing.push(Missing {
                 check: ID.into(),
                 what: "the listeners' accept queues".into(),
-                why: "the overflow counters are host-wide; Recv-Q against Send-Q names the listener".into(),
+                why:
+                    "the overflow counters are host-wide; Recv-Q against Send-Q names the listener"
+                        .into(),
                 command: "ss -lntp".into(),
             });
         }
@@ -304,7 +336,12 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         );
     } else {
         r.status = CheckStatus::Fired;
-        r.note = r.findings.iter().map(|f| f.summary.clone()).collect::<Vec<_>>().join(" ");
+        r.note = r
+            .findings
+            .iter()
+            .map(|f| f.summary.clone())
+            .collect::<Vec<_>>()
+            .join(" ");
     }
     r
 }

@@ -17,7 +17,10 @@ const TITLE: &str = "Client connection pool capped at a library default";
 pub const POOL_DEFAULTS: &[(u64, &str)] = &[
     (5, "Sequelize pool.max / SQLAlchemy pool_size"),
     (6, "undici / Node.js fetch connections per origin"),
-    (10, "node-postgres pg.Pool max / HikariCP maximumPoolSize / mysql2 connectionLimit"),
+    (
+        10,
+        "node-postgres pg.Pool max / HikariCP maximumPoolSize / mysql2 connectionLimit",
+    ),
     (20, "a round configured pool size"),
 ];
 /// TIME-WAIT sockets to the same destination at or above this mean connections are opened
@@ -49,7 +52,11 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
     let pressure: Vec<&Finding> = ctx
         .log_findings
         .iter()
-        .filter(|f| PRESSURE_SIGNATURE_WORDS.iter().any(|w| f.signature.contains(w)))
+        .filter(|f| {
+            PRESSURE_SIGNATURE_WORDS
+                .iter()
+                .any(|w| f.signature.contains(w))
+        })
         .collect();
     let mut candidates = 0usize;
     for list in lists {
@@ -60,7 +67,9 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                 continue;
             }
             if let Some(p) = &k.process {
-                let e = estab.entry((p, k.destination.as_str())).or_insert((0, &g.first));
+                let e = estab
+                    .entry((p, k.destination.as_str()))
+                    .or_insert((0, &g.first));
                 e.0 += g.count;
             }
         }
@@ -75,7 +84,11 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             let pileup = tw_count >= TIME_WAIT_PILEUP_MIN;
             let eaddr_here: Vec<&Finding> = ctx
                 .log_findings_of("net.eaddrnotavail")
-                .filter(|f| f.fields.get("destination").is_some_and(|d| d.to_string() == dest))
+                .filter(|f| {
+                    f.fields
+                        .get("destination")
+                        .is_some_and(|d| d.to_string() == dest)
+                })
                 .collect();
             r.facts.push(fact(
                 ctx,
@@ -148,7 +161,12 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         };
     } else {
         r.status = CheckStatus::Fired;
-        r.note = r.findings.iter().map(|f| f.summary.clone()).collect::<Vec<_>>().join(" ");
+        r.note = r
+            .findings
+            .iter()
+            .map(|f| f.summary.clone())
+            .collect::<Vec<_>>()
+            .join(" ");
     }
     r
 }

@@ -8,7 +8,8 @@ use crate::model::{FieldValue, Fields, Fix, Severity};
 use std::collections::BTreeMap;
 
 pub const ID: &str = "net.close-wait-leak";
-const TITLE: &str = "Sockets stuck in CLOSE-WAIT: the application does not close connections the peer closed";
+const TITLE: &str =
+    "Sockets stuck in CLOSE-WAIT: the application does not close connections the peer closed";
 
 /// CLOSE-WAIT never times out: the kernel waits for the application's close(). A handful are
 /// closes in flight; this many in one process is a leak (each also holds a file descriptor).
@@ -50,7 +51,13 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             .server
             .iter()
             .filter(|(k, _)| k.state == TcpState::CloseWait)
-            .map(|(k, g)| (k.process.as_ref(), format!("{} (on {})", k.peer_ip, k.local), g));
+            .map(|(k, g)| {
+                (
+                    k.process.as_ref(),
+                    format!("{} (on {})", k.peer_ip, k.local),
+                    g,
+                )
+            });
         for (owner, peer, g) in client.chain(server) {
             let acc = by_owner.entry(owner).or_default();
             acc.total += g.count;
@@ -61,13 +68,23 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         owners.sort_by(|a, b| b.1.total.cmp(&a.1.total).then(a.0.cmp(&b.0)));
         for (owner, acc) in owners {
             worst_seen = worst_seen.max(acc.total);
-            let who = owner.map_or("sockets without a process column".to_string(), |p| p.display());
+            let who = owner.map_or("sockets without a process column".to_string(), |p| {
+                p.display()
+            });
             if acc.total < CLOSE_WAIT_LEAK_MIN {
-                r.facts.push(fact(ctx, &format!("CLOSE-WAIT of {who}"), thousands(acc.total), None));
+                r.facts.push(fact(
+                    ctx,
+                    &format!("CLOSE-WAIT of {who}"),
+                    thousands(acc.total),
+                    None,
+                ));
                 continue;
             }
-            let mut peers: Vec<(String, u64, &RowRef)> =
-                acc.peers.into_iter().map(|(p, (n, row))| (p, n, row)).collect();
+            let mut peers: Vec<(String, u64, &RowRef)> = acc
+                .peers
+                .into_iter()
+                .map(|(p, (n, row))| (p, n, row))
+                .collect();
             peers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             let top: Vec<String> = peers
                 .iter()
@@ -88,7 +105,11 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             if let Some((p, _, _)) = peers.first() {
                 fields.insert("top_peer".into(), FieldValue::Text(p.clone()));
             }
-            let ev = peers.iter().take(TOP_PEERS).map(|(_, _, row)| evidence(ctx, row)).collect();
+            let ev = peers
+                .iter()
+                .take(TOP_PEERS)
+                .map(|(_, _, row)| evidence(ctx, row))
+                .collect();
             let pid = owner.map_or("<pid>".to_string(), |p| p.pid.to_string());
             let fix = Fix {
                 title: "Close sockets when the peer closes (and bound idle time)".into(),
@@ -101,7 +122,15 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                     n = thousands(acc.total),
                 ),
             };
-            r.findings.push(finding(ID, Severity::Warning, TITLE, summary, fields, ev, vec![fix]));
+            r.findings.push(finding(
+                ID,
+                Severity::Warning,
+                TITLE,
+                summary,
+                fields,
+                ev,
+                vec![fix],
+            ));
         }
     }
     if r.findings.is_empty() {
@@ -112,7 +141,12 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         );
     } else {
         r.status = CheckStatus::Fired;
-        r.note = r.findings.iter().map(|f| f.summary.clone()).collect::<Vec<_>>().join(" ");
+        r.note = r
+            .findings
+            .iter()
+            .map(|f| f.summary.clone())
+            .collect::<Vec<_>>()
+            .join(" ");
     }
     r
 }

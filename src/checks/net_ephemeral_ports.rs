@@ -170,7 +170,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         }
         usages.extend(per_list);
     }
-    usages.sort_by(|a, b| b.used().cmp(&a.used()));
+    usages.sort_by_key(|u| std::cmp::Reverse(u.used()));
     let worst = usages.first();
     let ratio = worst.map_or(0.0, |u| u.used() as f64 / width as f64);
     let eaddr_count: u64 = eaddr.iter().map(|f| f.count).sum();
@@ -258,7 +258,13 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             for (_, _, row) in top.iter().take(TOP_DESTINATIONS) {
                 ev.push(evidence(ctx, row));
             }
-            for s in ctx.facts.ss.summaries.iter().filter(|s| s.source == u.list.source) {
+            for s in ctx
+                .facts
+                .ss
+                .summaries
+                .iter()
+                .filter(|s| s.source == u.list.source)
+            {
                 if let Some(t) = &s.tcp {
                     ev.push(evidence(ctx, &t.row));
                 }
@@ -339,7 +345,9 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
          Java: a pooled client (HikariCP, Apache HttpClient PoolingHttpClientConnectionManager)",
     );
     fixes.push(Fix {
-        title: format!("Reuse connections to {reuse_target} (keep-alive / pooling) before touching sysctls"),
+        title: format!(
+            "Reuse connections to {reuse_target} (keep-alive / pooling) before touching sysctls"
+        ),
         text: reuse,
     });
     let mut knobs = String::from("# /etc/sysctl.d/90-ephemeral-ports.conf\n");
@@ -362,9 +370,12 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             "net.ipv4.tcp_tw_reuse = 1   # current value not in the bundle\n",
         ),
     }
-    knobs.push_str("# keep ip_local_reserved_ports for any server port that falls inside the new range");
+    knobs.push_str(
+        "# keep ip_local_reserved_ports for any server port that falls inside the new range",
+    );
     fixes.push(Fix {
-        title: "Then widen the port range and allow TIME-WAIT reuse for outbound connections".into(),
+        title: "Then widen the port range and allow TIME-WAIT reuse for outbound connections"
+            .into(),
         text: knobs,
     });
     if let Some(v) = tw_recycle {
@@ -379,6 +390,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
 
     r.status = CheckStatus::Fired;
     r.note = summary.clone();
-    r.findings.push(finding(ID, severity, TITLE, summary, fields, ev, fixes));
+    r.findings
+        .push(finding(ID, severity, TITLE, summary, fields, ev, fixes));
     r
 }

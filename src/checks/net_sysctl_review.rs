@@ -14,18 +14,54 @@ const TITLE: &str = "Kernel network settings behind the failures";
 /// The reviewed keys and what each one governs.
 pub const REVIEWED: &[(&str, &str)] = &[
     ("net.core.somaxconn", "caps every listen() backlog"),
-    ("net.ipv4.tcp_max_syn_backlog", "half-open (SYN) queue per listener"),
-    ("net.ipv4.ip_local_port_range", "ephemeral ports for outbound connections"),
-    ("net.ipv4.tcp_tw_reuse", "reuse of TIME-WAIT ports by outbound connects"),
-    ("net.ipv4.tcp_tw_recycle", "removed in Linux 4.12; must not be set"),
-    ("net.ipv4.tcp_fin_timeout", "seconds in FIN-WAIT-2 (not TIME-WAIT)"),
-    ("net.ipv4.tcp_keepalive_time", "idle seconds before keepalive probes"),
-    ("net.ipv4.tcp_max_tw_buckets", "TIME-WAIT sockets kept before skipping TIME-WAIT"),
-    ("net.core.netdev_max_backlog", "packets queued per CPU before the stack drops them"),
-    ("net.core.rmem_max", "largest receive buffer an application may set"),
-    ("net.core.wmem_max", "largest send buffer an application may set"),
-    ("net.netfilter.nf_conntrack_max", "connection-tracking table size"),
-    ("net.netfilter.nf_conntrack_count", "connection-tracking entries in use"),
+    (
+        "net.ipv4.tcp_max_syn_backlog",
+        "half-open (SYN) queue per listener",
+    ),
+    (
+        "net.ipv4.ip_local_port_range",
+        "ephemeral ports for outbound connections",
+    ),
+    (
+        "net.ipv4.tcp_tw_reuse",
+        "reuse of TIME-WAIT ports by outbound connects",
+    ),
+    (
+        "net.ipv4.tcp_tw_recycle",
+        "removed in Linux 4.12; must not be set",
+    ),
+    (
+        "net.ipv4.tcp_fin_timeout",
+        "seconds in FIN-WAIT-2 (not TIME-WAIT)",
+    ),
+    (
+        "net.ipv4.tcp_keepalive_time",
+        "idle seconds before keepalive probes",
+    ),
+    (
+        "net.ipv4.tcp_max_tw_buckets",
+        "TIME-WAIT sockets kept before skipping TIME-WAIT",
+    ),
+    (
+        "net.core.netdev_max_backlog",
+        "packets queued per CPU before the stack drops them",
+    ),
+    (
+        "net.core.rmem_max",
+        "largest receive buffer an application may set",
+    ),
+    (
+        "net.core.wmem_max",
+        "largest send buffer an application may set",
+    ),
+    (
+        "net.netfilter.nf_conntrack_max",
+        "connection-tracking table size",
+    ),
+    (
+        "net.netfilter.nf_conntrack_count",
+        "connection-tracking entries in use",
+    ),
 ];
 
 /// The kernel default of `tcp_keepalive_time`: 2 hours, longer than most NAT and load
@@ -39,7 +75,10 @@ pub const CONNTRACK_GROWTH: i64 = 2;
 /// Entries per hash bucket for the proposed maximum (hashsize = max / 4).
 pub const CONNTRACK_ENTRIES_PER_BUCKET: i64 = 4;
 
-fn conntrack_key<'a>(ctx: &'a CheckContext, name: &str) -> Option<&'a crate::ingest::sysctl::SysctlValue> {
+fn conntrack_key<'a>(
+    ctx: &'a CheckContext,
+    name: &str,
+) -> Option<&'a crate::ingest::sysctl::SysctlValue> {
     // Older kernels also expose net.nf_conntrack_max.
     ctx.facts
         .sysctl
@@ -56,8 +95,10 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         r.missing.push(Missing {
             check: ID.into(),
             what: "the conntrack count and maximum".into(),
-            why: "the conntrack table was logged full; the count against the maximum sizes the fix".into(),
-            command: "sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max".into(),
+            why: "the conntrack table was logged full; the count against the maximum sizes the fix"
+                .into(),
+            command: "sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max"
+                .into(),
         });
     }
     if ctx.facts.sysctl.values.is_empty() {
@@ -84,7 +125,11 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
 
     if let (Some(c), Some(m)) = (count_v, max_v) {
         if let (Some(count), Some(max)) = (c.int(), m.int()) {
-            let ratio = if max > 0 { count as f64 / max as f64 } else { 0.0 };
+            let ratio = if max > 0 {
+                count as f64 / max as f64
+            } else {
+                0.0
+            };
             if ratio >= CONNTRACK_FULL_RATIO && !conntrack_full.is_empty() {
                 let new_max = max.saturating_mul(CONNTRACK_GROWTH);
                 let logged: u64 = conntrack_full.iter().map(|f| f.count).sum();
@@ -113,7 +158,15 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                         new_max / CONNTRACK_ENTRIES_PER_BUCKET
                     ),
                 };
-                r.findings.push(finding(ID, Severity::Critical, TITLE, summary, fields, ev, vec![fix]));
+                r.findings.push(finding(
+                    ID,
+                    Severity::Critical,
+                    TITLE,
+                    summary,
+                    fields,
+                    ev,
+                    vec![fix],
+                ));
             }
         }
     }
@@ -122,7 +175,12 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         r.note = format!("{seen} network value(s) checked; none tied to a failure in this bundle");
     } else {
         r.status = CheckStatus::Fired;
-        r.note = r.findings.iter().map(|f| f.summary.clone()).collect::<Vec<_>>().join(" ");
+        r.note = r
+            .findings
+            .iter()
+            .map(|f| f.summary.clone())
+            .collect::<Vec<_>>()
+            .join(" ");
     }
     r
 }

@@ -77,8 +77,16 @@ const PROSE: &[(&str, &str, &str)] = &[
         "times the listen queue of a socket overflowed",
         "TcpExtListenOverflows",
     ),
-    ("TcpExt", "SYNs to LISTEN sockets dropped", "TcpExtListenDrops"),
-    ("TcpExt", "SYNs to LISTEN sockets ignored", "TcpExtListenDrops"),
+    (
+        "TcpExt",
+        "SYNs to LISTEN sockets dropped",
+        "TcpExtListenDrops",
+    ),
+    (
+        "TcpExt",
+        "SYNs to LISTEN sockets ignored",
+        "TcpExtListenDrops",
+    ),
     (
         "TcpExt",
         "resets received for embryonic SYN_RECV sockets",
@@ -86,7 +94,11 @@ const PROSE: &[(&str, &str, &str)] = &[
     ),
     ("TcpExt", "SYN cookies sent", "TcpExtSyncookiesSent"),
     ("TcpExt", "SYN cookies received", "TcpExtSyncookiesRecv"),
-    ("TcpExt", "invalid SYN cookies received", "TcpExtSyncookiesFailed"),
+    (
+        "TcpExt",
+        "invalid SYN cookies received",
+        "TcpExtSyncookiesFailed",
+    ),
     (
         "TcpExt",
         "TCP sockets finished time wait in fast timer",
@@ -209,7 +221,6 @@ pub fn detect(head: &str, _path: &str) -> bool {
         }
         if line.starts_with([' ', '\t'])
             && line
-                .trim_start()
                 .split_whitespace()
                 .next()
                 .is_some_and(|w| w.parse::<u64>().is_ok())
@@ -277,8 +288,10 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
         }
         let toks: Vec<&str> = trimmed.split_whitespace().collect();
         if let Some(proto) = toks.first().copied() {
-            if matches!(proto, "tcp" | "tcp6" | "udp" | "udp6" | "raw" | "raw6" | "udpl" | "udpl6")
-                && toks.get(1).is_some_and(|t| t.parse::<u64>().is_ok())
+            if matches!(
+                proto,
+                "tcp" | "tcp6" | "udp" | "udp6" | "raw" | "raw6" | "udpl" | "udpl6"
+            ) && toks.get(1).is_some_and(|t| t.parse::<u64>().is_ok())
             {
                 parse_state_row(&toks, row(), &mut list, &mut bad, n);
                 return;
@@ -286,7 +299,10 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
         }
         // /proc/net/netstat and /proc/net/snmp: `TcpExt: Names…` then `TcpExt: values…`.
         if let Some((prefix, rest)) = trimmed.split_once(':') {
-            if SECTIONS.contains(&prefix) && !rest.trim().is_empty() && !text.starts_with([' ', '\t']) {
+            if SECTIONS.contains(&prefix)
+                && !rest.trim().is_empty()
+                && !text.starts_with([' ', '\t'])
+            {
                 let fields: Vec<&str> = rest.split_whitespace().collect();
                 if fields.iter().all(|f| is_counter_name(f)) {
                     pending = Some((
@@ -328,7 +344,11 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
         // netstat -s section header: `Tcp:`.
         if let Some(sec) = trimmed.strip_suffix(':') {
             if !sec.contains(' ') && sec.chars().all(|c| c.is_ascii_alphanumeric()) {
-                section = Some(if sec == "TCPExt" { "TcpExt".into() } else { sec.to_string() });
+                section = Some(if sec == "TCPExt" {
+                    "TcpExt".into()
+                } else {
+                    sec.to_string()
+                });
                 note("netstat-s", &mut formats);
                 return;
             }
@@ -421,13 +441,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
 }
 
 /// `tcp  0  0 10.0.0.5:43210  10.0.4.17:5432  TIME_WAIT  1234/node` (udp rows may have no state).
-fn parse_state_row(
-    toks: &[&str],
-    row: RowRef,
-    list: &mut SocketList,
-    bad: &mut BadLines,
-    n: u64,
-) {
+fn parse_state_row(toks: &[&str], row: RowRef, list: &mut SocketList, bad: &mut BadLines, n: u64) {
     let proto = toks.first().copied().unwrap_or("");
     let netid = proto.trim_end_matches('6');
     if netid != "tcp" {
@@ -457,7 +471,11 @@ fn parse_state_row(
         .collect();
     list.count_netid("tcp");
     // netstat prints Send-Q 0 for listeners: the backlog is unknown, not zero.
-    let backlog = if state == TcpState::Listen { None } else { Some(sq) };
+    let backlog = if state == TcpState::Listen {
+        None
+    } else {
+        Some(sq)
+    };
     list.add_tcp(state, rq, backlog, local, peer, processes, row);
 }
 
@@ -477,11 +495,26 @@ mod tests {
     #[test]
     fn detects_each_variant_and_not_others() {
         assert!(detect("#kernel\nIpInReceives 1 0.0\n", "x"));
-        assert!(detect("TcpExt: SyncookiesSent SyncookiesRecv SyncookiesFailed\nTcpExt: 0 0 0\n", "x"));
-        assert!(detect("Ip:\n    Forwarding: 1\n    12 total packets received\n    3 forwarded\n", "x"));
-        assert!(detect("Proto Recv-Q Send-Q Local Address Foreign Address State\n", "x"));
-        assert!(!detect("State Recv-Q Send-Q Local Address:Port Peer Address:Port\n", "x"));
-        assert!(!detect("net.core.somaxconn = 4096\nnet.ipv4.tcp_fin_timeout = 60\n", "x"));
+        assert!(detect(
+            "TcpExt: SyncookiesSent SyncookiesRecv SyncookiesFailed\nTcpExt: 0 0 0\n",
+            "x"
+        ));
+        assert!(detect(
+            "Ip:\n    Forwarding: 1\n    12 total packets received\n    3 forwarded\n",
+            "x"
+        ));
+        assert!(detect(
+            "Proto Recv-Q Send-Q Local Address Foreign Address State\n",
+            "x"
+        ));
+        assert!(!detect(
+            "State Recv-Q Send-Q Local Address:Port Peer Address:Port\n",
+            "x"
+        ));
+        assert!(!detect(
+            "net.core.somaxconn = 4096\nnet.ipv4.tcp_fin_timeout = 60\n",
+            "x"
+        ));
         assert!(!detect("Nov 21 14:23:07 host kernel: Tcp: hello\n", "x"));
     }
 
@@ -492,7 +525,10 @@ mod tests {
             p.facts.counter("TcpExtListenOverflows").map(|c| c.value),
             Some(5)
         );
-        assert!(p.diagnostics.iter().any(|d| d.message.contains("1 values for 2 names")));
+        assert!(p
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("1 values for 2 names")));
         let p = run("IpExt: 1 2 3\n");
         assert!(p.facts.counter_sets.is_empty());
         assert!(!p.diagnostics.is_empty());

@@ -337,7 +337,13 @@ fn bump<K: Ord>(m: &mut BTreeMap<K, Group>, key: K, row: RowRef) {
     match m.get_mut(&key) {
         Some(g) => g.count += 1,
         None => {
-            m.insert(key, Group { count: 1, first: row });
+            m.insert(
+                key,
+                Group {
+                    count: 1,
+                    first: row,
+                },
+            );
         }
     }
 }
@@ -474,7 +480,10 @@ mod tests {
     #[test]
     fn endpoints_in_every_printed_form() {
         assert_eq!(ep("10.0.0.1:443"), ("10.0.0.1".into(), "443".into()));
-        assert_eq!(ep("[::ffff:10.0.0.1]:443"), ("10.0.0.1".into(), "443".into()));
+        assert_eq!(
+            ep("[::ffff:10.0.0.1]:443"),
+            ("10.0.0.1".into(), "443".into())
+        );
         assert_eq!(ep("[::]:3000"), ("*".into(), "3000".into()));
         assert_eq!(ep("*:3000"), ("*".into(), "3000".into()));
         assert_eq!(ep("0.0.0.0:*"), ("*".into(), "*".into()));

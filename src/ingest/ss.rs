@@ -66,8 +66,24 @@ impl Facts {
 
 /// Netids of `ss -a`/`-na` (`Netid` column). Only `tcp` rows feed the TCP aggregates.
 const NETIDS: &[&str] = &[
-    "tcp", "udp", "raw", "u_str", "u_dgr", "u_seq", "u_seqpacket", "p_raw", "p_dgr", "nl",
-    "v_str", "v_dgr", "mptcp", "sctp", "tipc", "xdp", "icmp6", "dccp",
+    "tcp",
+    "udp",
+    "raw",
+    "u_str",
+    "u_dgr",
+    "u_seq",
+    "u_seqpacket",
+    "p_raw",
+    "p_dgr",
+    "nl",
+    "v_str",
+    "v_dgr",
+    "mptcp",
+    "sctp",
+    "tipc",
+    "xdp",
+    "icmp6",
+    "dccp",
 ];
 
 fn is_header(line: &str) -> bool {
@@ -394,7 +410,10 @@ mod tests {
             "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n",
             "x"
         ));
-        assert!(detect("Total: 12\nTCP:   5 (estab 2, closed 0, orphaned 0, timewait 0)\n", "x"));
+        assert!(detect(
+            "Total: 12\nTCP:   5 (estab 2, closed 0, orphaned 0, timewait 0)\n",
+            "x"
+        ));
         assert!(detect(
             "ESTAB 0 0 10.0.0.1:40000 10.0.0.2:5432\nTIME-WAIT 0 0 10.0.0.1:40001 10.0.0.2:5432\n",
             "x"
@@ -403,7 +422,10 @@ mod tests {
             "Proto Recv-Q Send-Q Local Address           Foreign Address         State\n",
             "x"
         ));
-        assert!(!detect("Nov 21 14:23:07 host kernel: ESTAB 0 0 a:1 b:2\n", "x"));
+        assert!(!detect(
+            "Nov 21 14:23:07 host kernel: ESTAB 0 0 a:1 b:2\n",
+            "x"
+        ));
         assert!(!detect("net.core.somaxconn = 4096\n", "x"));
     }
 
@@ -414,7 +436,10 @@ mod tests {
         assert_eq!(p.facts.lists[0].count(TcpState::TimeWait), 1);
         let p = run(text, "ss.txt");
         assert!(p.facts.lists.is_empty() || p.facts.lists[0].tcp_rows == 0);
-        assert!(p.diagnostics.iter().any(|d| d.message.contains("no State column")));
+        assert!(p
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("no State column")));
     }
 
     #[test]

@@ -22,7 +22,11 @@ impl SysctlValue {
     /// The whitespace-separated integers of the value (`32768\t60999` → [32768, 60999]);
     /// `None` when any part is not an integer.
     pub fn numbers(&self) -> Option<Vec<i64>> {
-        let v: Option<Vec<i64>> = self.raw.split_whitespace().map(|p| p.parse().ok()).collect();
+        let v: Option<Vec<i64>> = self
+            .raw
+            .split_whitespace()
+            .map(|p| p.parse().ok())
+            .collect();
         v.filter(|v| !v.is_empty())
     }
 
@@ -96,7 +100,9 @@ fn grep_line(line: &str) -> Option<(String, &str)> {
 /// The key a `proc/sys/...` file holds, from its display path.
 fn key_from_path(path: &str) -> Option<String> {
     let i = path.find("proc/sys/")?;
-    let key = path[i + "proc/sys/".len()..].trim_matches('/').replace('/', ".");
+    let key = path[i + "proc/sys/".len()..]
+        .trim_matches('/')
+        .replace('/', ".");
     is_key(&key).then_some(key)
 }
 
@@ -223,19 +229,31 @@ mod tests {
 
     #[test]
     fn detects_sysctl_a_proc_files_and_grep_listings() {
-        assert!(detect("net.core.somaxconn = 4096\nnet.ipv4.tcp_fin_timeout = 60\n", "x"));
-        assert!(detect("32768\t60999\n", "proc/sys/net/ipv4/ip_local_port_range"));
+        assert!(detect(
+            "net.core.somaxconn = 4096\nnet.ipv4.tcp_fin_timeout = 60\n",
+            "x"
+        ));
+        assert!(detect(
+            "32768\t60999\n",
+            "proc/sys/net/ipv4/ip_local_port_range"
+        ));
         assert!(detect(
             "/proc/sys/net/core/somaxconn:4096\n/proc/sys/net/ipv4/tcp_tw_reuse:2\n",
             "x"
         ));
         assert!(!detect("32768\t60999\n", "sys/fs/cgroup/memory.max"));
-        assert!(!detect("Nov 21 14:23:07 host kernel: net.core.somaxconn = 1\n", "x"));
+        assert!(!detect(
+            "Nov 21 14:23:07 host kernel: net.core.somaxconn = 1\n",
+            "x"
+        ));
     }
 
     #[test]
     fn proc_sys_file_value_keeps_the_tab() {
-        let p = run("32768\t60999\n", "bundle/proc/sys/net/ipv4/ip_local_port_range");
+        let p = run(
+            "32768\t60999\n",
+            "bundle/proc/sys/net/ipv4/ip_local_port_range",
+        );
         let v = p.facts.get("net.ipv4.ip_local_port_range").expect("key");
         assert_eq!(v.raw, "32768\t60999");
         assert_eq!(v.numbers(), Some(vec![32768, 60999]));
