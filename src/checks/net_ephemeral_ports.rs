@@ -240,6 +240,12 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                 percent(ratio),
                 range_text
             );
+            if u.used() > width {
+                // connect() may reuse a local port towards a different destination.
+                summary.push_str(
+                    "; more sockets than ports: ports are shared across destinations, and the busiest destination runs out first",
+                );
+            }
             if let Some((dest, n, _)) = top.first() {
                 summary.push_str(&format!(
                     "; {} of the TIME-WAIT sockets go to {dest}",

@@ -293,7 +293,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
                 "tcp" | "tcp6" | "udp" | "udp6" | "raw" | "raw6" | "udpl" | "udpl6"
             ) && toks.get(1).is_some_and(|t| t.parse::<u64>().is_ok())
             {
-                parse_state_row(&toks, row(), &mut list, &mut bad, n);
+                parse_state_row(&toks, row, &mut list, &mut bad, n);
                 return;
             }
         }
@@ -441,7 +441,13 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
 }
 
 /// `tcp  0  0 10.0.0.5:43210  10.0.4.17:5432  TIME_WAIT  1234/node` (udp rows may have no state).
-fn parse_state_row(toks: &[&str], row: RowRef, list: &mut SocketList, bad: &mut BadLines, n: u64) {
+fn parse_state_row(
+    toks: &[&str],
+    row: impl FnOnce() -> RowRef,
+    list: &mut SocketList,
+    bad: &mut BadLines,
+    n: u64,
+) {
     let proto = toks.first().copied().unwrap_or("");
     let netid = proto.trim_end_matches('6');
     if netid != "tcp" {

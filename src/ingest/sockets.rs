@@ -239,7 +239,8 @@ impl SocketList {
         *self.by_netid.entry(netid.to_string()).or_default() += 1;
     }
 
-    /// Add one TCP row.
+    /// Add one TCP row. `row` is only called for rows kept as evidence (listeners and the
+    /// first row of a group), so a 100k-row dump does not copy every line.
     #[allow(clippy::too_many_arguments)]
     pub fn add_tcp(
         &mut self,
@@ -249,7 +250,7 @@ impl SocketList {
         local: Endpoint,
         peer: Endpoint,
         processes: Vec<Process>,
-        row: RowRef,
+        row: impl FnOnce() -> RowRef,
     ) {
         self.tcp_rows += 1;
         *self.by_state.entry(state).or_default() += 1;
@@ -263,7 +264,7 @@ impl SocketList {
                 recv_q,
                 backlog: send_q,
                 processes,
-                row,
+                row: row(),
             });
             return;
         }
@@ -333,7 +334,7 @@ impl SocketList {
     }
 }
 
-fn bump<K: Ord>(m: &mut BTreeMap<K, Group>, key: K, row: RowRef) {
+fn bump<K: Ord>(m: &mut BTreeMap<K, Group>, key: K, row: impl FnOnce() -> RowRef) {
     match m.get_mut(&key) {
         Some(g) => g.count += 1,
         None => {
@@ -341,7 +342,7 @@ fn bump<K: Ord>(m: &mut BTreeMap<K, Group>, key: K, row: RowRef) {
                 key,
                 Group {
                     count: 1,
-                    first: row,
+                    first: row(),
                 },
             );
         }

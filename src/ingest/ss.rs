@@ -293,7 +293,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
             list.count_netid("tcp");
         }
         let processes = sockets::parse_ss_users(text);
-        list.add_tcp(state, rq, Some(sq), local, peer, processes, row());
+        list.add_tcp(state, rq, Some(sq), local, peer, processes, row);
     });
 
     diagnostics.extend(notes);
