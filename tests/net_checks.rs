@@ -291,11 +291,22 @@ mod ephemeral_ports {
     #[test]
     fn more_sockets_than_ports_is_explained() {
         let mut rows = clients("TIME-WAIT", 60, "10.0.2.15", 32768, "10.0.4.17:5432", "");
-        rows.extend(clients("TIME-WAIT", 60, "10.0.2.15", 32768, "10.0.4.22:6379", ""));
+        rows.extend(clients(
+            "TIME-WAIT",
+            60,
+            "10.0.2.15",
+            32768,
+            "10.0.4.22:6379",
+            "",
+        ));
         let r = run(&[("ss.txt", ss(rows)), ("sysctl.txt", RANGE_100.into())]);
         let f = findings(&r, ID)[0];
         assert_eq!(int(f, "ports_used"), 120);
-        assert!(f.summary.contains("more sockets than ports"), "{}", f.summary);
+        assert!(
+            f.summary.contains("more sockets than ports"),
+            "{}",
+            f.summary
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `net.close-wait-leak`: CLOSE-WAIT sockets piling up in one process: the peer closed, the
 //! application never did.
 
-use super::net_common::{evidence, fact, finding, socket_lists, thousands};
+use super::net_common::{evidence, fact_in, finding, socket_lists, thousands};
 use super::{CheckContext, CheckReport, CheckStatus};
 use crate::ingest::sockets::{Process, RowRef, TcpState};
 use crate::model::{FieldValue, Fields, Fix, Severity};
@@ -34,11 +34,11 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
     let mut worst_seen = 0u64;
     for list in lists {
         let total = list.count(TcpState::CloseWait);
-        r.facts.push(fact(
+        r.facts.push(fact_in(
             ctx,
-            &format!("CLOSE-WAIT sockets ({})", ctx.path(list.source)),
+            "CLOSE-WAIT sockets",
             thousands(total),
-            None,
+            list.source,
         ));
         // Owner → peers. Without a process column every socket is "unknown owner".
         let mut by_owner: BTreeMap<Option<&Process>, Acc> = BTreeMap::new();
@@ -72,11 +72,11 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                 p.display()
             });
             if acc.total < CLOSE_WAIT_LEAK_MIN {
-                r.facts.push(fact(
+                r.facts.push(fact_in(
                     ctx,
                     &format!("CLOSE-WAIT of {who}"),
                     thousands(acc.total),
-                    None,
+                    list.source,
                 ));
                 continue;
             }

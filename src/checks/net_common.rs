@@ -34,6 +34,21 @@ pub fn fact(
     }
 }
 
+/// A fact computed over a whole source (an aggregate), located by its path only.
+pub fn fact_in(
+    ctx: &CheckContext,
+    name: &str,
+    value: impl Into<String>,
+    source: crate::model::SourceId,
+) -> CheckedFact {
+    CheckedFact {
+        name: name.to_string(),
+        value: value.into(),
+        path: Some(ctx.path(source)),
+        line: None,
+    }
+}
+
 /// `27900` → `27,900`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

@@ -2,7 +2,9 @@
 //! address) against the width of `net.ipv4.ip_local_port_range`, with the destinations that
 //! hold the ports and the `tcp_tw_reuse` state.
 
-use super::net_common::{evidence, fact, finding, log_evidence, percent, socket_lists, thousands};
+use super::net_common::{
+    evidence, fact, fact_in, finding, log_evidence, percent, socket_lists, thousands,
+};
 use super::{CheckContext, CheckReport, CheckStatus, Missing};
 use crate::ingest::sockets::{RowRef, SocketList, TcpState};
 use crate::model::{FieldValue, Fields, Finding, Fix, Severity};
@@ -150,7 +152,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             .collect();
         per_list.sort_by(|a, b| b.used().cmp(&a.used()).then(a.local_ip.cmp(&b.local_ip)));
         for u in per_list.iter().take(FACTS_PER_LIST) {
-            r.facts.push(fact(
+            r.facts.push(fact_in(
                 ctx,
                 &format!(
                     "client-side sockets from {} ({})",
@@ -165,8 +167,23 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                     thousands(width),
                     percent(u.used() as f64 / width as f64)
                 ),
-                None,
+                u.list.source,
             ));
+        }
+        if let Some(u) = per_list.first() {
+            for (dest, n, row) in u
+                .list
+                .client_by_destination(TcpState::TimeWait, Some(&u.local_ip))
+                .iter()
+                .take(TOP_DESTINATIONS)
+            {
+                r.facts.push(fact(
+                    ctx,
+                    &format!("TIME-WAIT from {} to {dest}", u.local_ip),
+                    thousands(*n),
+                    Some(row),
+                ));
+            }
         }
         usages.extend(per_list);
     }
