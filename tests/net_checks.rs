@@ -315,8 +315,21 @@ mod ephemeral_ports {
         let c = check(&r, ID);
         assert_eq!(c.status, CheckStatus::Healthy);
         assert!(c.note.contains("13 of 28,232 ports"), "{}", c.note);
-        let r = run(&[("sysctl.txt", RANGE_100.into())]);
-        assert_eq!(check(&r, ID).status, CheckStatus::NotApplicable);
+        let r = run(&[
+            ("sysctl.txt", RANGE_100.into()),
+            ("ss-s.txt", fixture("ss/ss-s.txt")),
+        ]);
+        let c = check(&r, ID);
+        assert_eq!(c.status, CheckStatus::NotApplicable);
+        let tw = c
+            .facts
+            .iter()
+            .find(|f| f.name.starts_with("TIME-WAIT sockets, all addresses"))
+            .expect("ss -s fact");
+        assert_eq!(
+            (tw.value.as_str(), tw.path.as_deref(), tw.line),
+            ("43,990", Some("ss-s.txt"), Some(2))
+        );
     }
 }
 

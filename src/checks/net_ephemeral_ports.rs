@@ -60,6 +60,25 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
     let mut r = CheckReport::new(ID, TITLE);
     let lists = socket_lists(ctx);
     let eaddr: Vec<&Finding> = ctx.log_findings_of("net.eaddrnotavail").collect();
+    // Host-wide numbers without a per-address split: listed, not judged.
+    for s in &ctx.facts.ss.summaries {
+        if let Some((t, n)) = s.tcp.as_ref().and_then(|t| Some((t, t.get("timewait")?))) {
+            r.facts.push(fact(
+                ctx,
+                "TIME-WAIT sockets, all addresses (ss -s)",
+                thousands(n),
+                Some(&t.row),
+            ));
+        }
+    }
+    if let Some(c) = ctx.facts.netstat.counter("TcpExtTCPTimeWaitOverflow") {
+        r.facts.push(fact(
+            ctx,
+            "TcpExtTCPTimeWaitOverflow",
+            c.value.to_string(),
+            Some(&c.row),
+        ));
+    }
     if lists.is_empty() && eaddr.is_empty() {
         r.note = "no socket list and no EADDRNOTAVAIL in the logs".into();
         return r;
