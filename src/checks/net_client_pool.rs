@@ -106,7 +106,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             let mut ev = vec![evidence(ctx, row)];
             if pileup {
                 why.push(format!(
-                    "{} sockets to {dest} in TIME-WAIT (connections opened beside the pool)",
+                    "{} sockets to {dest} sit in TIME-WAIT (connections opened beside the pool)",
                     thousands(tw_count)
                 ));
                 if let Some((_, _, twrow)) = tw_dest {
