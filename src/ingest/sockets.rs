@@ -296,6 +296,31 @@ impl SocketList {
         self.by_state.get(&state).copied().unwrap_or(0)
     }
 
+    /// TCP sockets per owning process and state (client and server side; listeners
+    /// included), for rows that name their process (`-p`).
+    pub fn per_process(&self) -> BTreeMap<&Process, BTreeMap<TcpState, u64>> {
+        let mut m: BTreeMap<&Process, BTreeMap<TcpState, u64>> = BTreeMap::new();
+        let client = self
+            .client
+            .iter()
+            .map(|(k, g)| (&k.process, k.state, g.count));
+        let server = self
+            .server
+            .iter()
+            .map(|(k, g)| (&k.process, k.state, g.count));
+        for (p, state, n) in client.chain(server) {
+            if let Some(p) = p {
+                *m.entry(p).or_default().entry(state).or_default() += n;
+            }
+        }
+        for l in &self.listeners {
+            for p in &l.processes {
+                *m.entry(p).or_default().entry(TcpState::Listen).or_default() += 1;
+            }
+        }
+        m
+    }
+
     /// Client-side sockets in `state` per local address.
     pub fn client_by_local(&self, state: TcpState) -> BTreeMap<&str, u64> {
         let mut m: BTreeMap<&str, u64> = BTreeMap::new();
@@ -499,6 +524,99 @@ mod tests {
         assert_eq!(Endpoint::parse("garbage"), None);
         assert_eq!(Endpoint::parse("/run/x.sock:1"), None);
         assert_eq!(Endpoint::parse(":"), None);
+    }
+
+    #[test]
+    fn state_names_of_both_tools() {
+        let ss = [
+            "ESTAB",
+            "SYN-SENT",
+            "SYN-RECV",
+            "FIN-WAIT-1",
+            "FIN-WAIT-2",
+            "TIME-WAIT",
+            "CLOSE-WAIT",
+            "LAST-ACK",
+            "LISTEN",
+            "CLOSING",
+            "UNCONN",
+        ];
+        for name in ss {
+            assert_eq!(TcpState::from_ss(name).map(|s| s.as_str()), Some(name));
+        }
+        let netstat = [
+            ("ESTABLISHED", "ESTAB"),
+            ("SYN_SENT", "SYN-SENT"),
+            ("SYN_RECV", "SYN-RECV"),
+            ("FIN_WAIT1", "FIN-WAIT-1"),
+            ("FIN_WAIT2", "FIN-WAIT-2"),
+            ("TIME_WAIT", "TIME-WAIT"),
+            ("CLOSE", "CLOSE"),
+            ("CLOSE_WAIT", "CLOSE-WAIT"),
+            ("LAST_ACK", "LAST-ACK"),
+            ("LISTEN", "LISTEN"),
+            ("CLOSING", "CLOSING"),
+        ];
+        for (n, s) in netstat {
+            assert_eq!(TcpState::from_netstat(n).map(|x| x.as_str()), Some(s));
+        }
+        assert_eq!(TcpState::from_ss("TIME_WAIT"), None);
+        assert_eq!(TcpState::from_netstat("ESTAB"), None);
+    }
+
+    #[test]
+    fn sides_and_per_process_counts() {
+        let mut l = SocketList::new(0, "t");
+        let ep = |s: &str| Endpoint::parse(s).expect(s);
+        let node = Process {
+            name: "node".into(),
+            pid: 7,
+        };
+        let row = || RowRef::default();
+        l.add_tcp(
+            TcpState::Listen,
+            0,
+            Some(511),
+            ep("*:3000"),
+            ep("*:*"),
+            vec![node.clone()],
+            row,
+        );
+        l.add_tcp(
+            TcpState::Established,
+            0,
+            Some(0),
+            ep("10.0.0.1:3000"),
+            ep("10.0.0.9:40000"),
+            vec![node.clone()],
+            row,
+        );
+        l.add_tcp(
+            TcpState::Established,
+            0,
+            Some(0),
+            ep("10.0.0.1:41000"),
+            ep("10.0.0.2:5432"),
+            vec![node.clone()],
+            row,
+        );
+        l.add_tcp(
+            TcpState::TimeWait,
+            0,
+            Some(0),
+            ep("10.0.0.1:443"),
+            ep("10.0.0.8:50000"),
+            vec![],
+            row,
+        );
+        assert_eq!(l.server.len(), 2, "listening port and privileged port");
+        assert_eq!(l.client.len(), 1);
+        let pp = l.per_process();
+        let counts: Vec<(TcpState, u64)> = pp[&node].iter().map(|(s, n)| (*s, *n)).collect();
+        assert_eq!(
+            counts,
+            vec![(TcpState::Established, 2), (TcpState::Listen, 1)]
+        );
     }
 
     #[test]
