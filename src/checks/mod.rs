@@ -2,6 +2,13 @@
 //! thresholds as named constants with the reason. Each check reports whether it fired, was
 //! healthy, or had nothing to look at, with the facts it read, so a reader can rule causes out.
 
+pub mod net_accept_queue;
+pub mod net_client_pool;
+pub mod net_close_wait;
+pub mod net_common;
+pub mod net_ephemeral_ports;
+pub mod net_sysctl_review;
+
 use crate::ingest::Facts;
 use crate::model::{Evidence, Finding, Source};
 use serde::Serialize;
@@ -111,7 +118,33 @@ pub struct Check {
 }
 
 /// Every check, in the order they run and are listed.
-pub const ALL: &[Check] = &[];
+pub const ALL: &[Check] = &[
+    Check {
+        id: net_ephemeral_ports::ID,
+        title: "Ephemeral port exhaustion",
+        run: net_ephemeral_ports::run,
+    },
+    Check {
+        id: net_accept_queue::ID,
+        title: "Accept queue overflow",
+        run: net_accept_queue::run,
+    },
+    Check {
+        id: net_client_pool::ID,
+        title: "Client pool capped at a default",
+        run: net_client_pool::run,
+    },
+    Check {
+        id: net_close_wait::ID,
+        title: "CLOSE-WAIT leak",
+        run: net_close_wait::run,
+    },
+    Check {
+        id: net_sysctl_review::ID,
+        title: "Network sysctl review",
+        run: net_sysctl_review::run,
+    },
+];
 
 /// Run every check.
 pub fn run_all(ctx: &CheckContext) -> Vec<CheckReport> {

@@ -10,6 +10,7 @@ pub mod lsof;
 pub mod memory_stat;
 pub mod netstat;
 pub mod proc_limits;
+pub mod sockets;
 pub mod ss;
 pub mod sysctl;
 
