@@ -2,6 +2,10 @@
 //! thresholds as named constants with the reason. Each check reports whether it fired, was
 //! healthy, or had nothing to look at, with the facts it read, so a reader can rule causes out.
 
+pub mod fd_low_soft_limit;
+pub mod fd_near_limit;
+pub mod mem_cgroup_near_limit;
+
 use crate::ingest::Facts;
 use crate::model::{Evidence, Finding, Source};
 use serde::Serialize;
@@ -111,7 +115,23 @@ pub struct Check {
 }
 
 /// Every check, in the order they run and are listed.
-pub const ALL: &[Check] = &[];
+pub const ALL: &[Check] = &[
+    Check {
+        id: fd_near_limit::ID,
+        title: fd_near_limit::TITLE,
+        run: fd_near_limit::run,
+    },
+    Check {
+        id: fd_low_soft_limit::ID,
+        title: fd_low_soft_limit::TITLE,
+        run: fd_low_soft_limit::run,
+    },
+    Check {
+        id: mem_cgroup_near_limit::ID,
+        title: mem_cgroup_near_limit::TITLE,
+        run: mem_cgroup_near_limit::run,
+    },
+];
 
 /// Run every check.
 pub fn run_all(ctx: &CheckContext) -> Vec<CheckReport> {
