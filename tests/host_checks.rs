@@ -221,6 +221,31 @@ fn fd_near_limit_is_critical_when_the_process_logged_emfile() {
 }
 
 #[test]
+fn fd_near_limit_ties_an_anonymous_emfile_log_to_the_only_process() {
+    // A bare Go log names neither pid nor program.
+    let line = "2026/11/21 14:23:07 http: Accept error: accept tcp [::]:8080: accept4: too many open files; retrying in 5ms";
+    let emfile = log_finding("fd.emfile", Fields::new(), &[line]);
+    let r = run(
+        "fd.near-limit",
+        &fd_facts(10, 100, "IPv4"),
+        std::slice::from_ref(&emfile),
+    );
+    assert_eq!(severity_of(&r), Some(Severity::Critical));
+    assert!(r.missing.is_empty());
+    // Two candidate processes: no guessing, and the missing evidence is asked for.
+    let mut facts = fd_facts(10, 100, "IPv4");
+    facts
+        .lsof
+        .processes
+        .insert(5, process(5, "java", 10, "IPv4"));
+    facts.proc_limits.limits.push(limits(Some(5), 100, 100));
+    let r = run("fd.near-limit", &facts, &[emfile]);
+    assert_eq!(severity_of(&r), None);
+    assert_eq!(r.missing.len(), 1);
+    assert!(r.missing[0].command.starts_with("cat /proc/<pid>/limits"));
+}
+
+#[test]
 fn fd_near_limit_missing_evidence_for_emfile() {
     let emfile = log_finding(
         "fd.emfile",

@@ -149,20 +149,37 @@ pub fn process_views<'a>(ctx: &CheckContext<'a>) -> Vec<ProcessView<'a>> {
     by_pid.into_values().collect()
 }
 
-/// The EMFILE report that belongs to a process: by pid, else by program name.
-pub fn emfile_for<'a>(view: &ProcessView, reports: &'a [EmfileReport]) -> Option<&'a EmfileReport> {
+/// The EMFILE report that belongs to a process: by pid, else by program name; a report whose
+/// lines name neither (a bare application log) belongs to the bundle's only process that has
+/// both descriptors and limits, if there is exactly one.
+pub fn emfile_for<'a>(
+    view: &ProcessView,
+    views: &[ProcessView],
+    reports: &'a [EmfileReport],
+) -> Option<&'a EmfileReport> {
     if let Some(pid) = view.pid {
         if let Some(r) = reports.iter().find(|r| r.pid == Some(pid)) {
             return Some(r);
         }
     }
     let command = view.fds.map(|p| p.command.as_str()).unwrap_or("");
-    reports.iter().find(|r| {
+    let by_name = reports.iter().find(|r| {
         r.pid.is_none()
             && r.program
                 .as_deref()
                 .is_some_and(|p| command_matches(command, p))
-    })
+    });
+    if by_name.is_some() {
+        return by_name;
+    }
+    let complete = |v: &ProcessView| v.fds.is_some() && v.limit.is_some();
+    let sole = complete(view) && views.iter().filter(|v| complete(v)).count() == 1;
+    if sole {
+        return reports
+            .iter()
+            .find(|r| r.pid.is_none() && r.program.is_none());
+    }
+    None
 }
 
 pub(crate) fn ev(ctx: &CheckContext, at: &SourceLine) -> Evidence {
@@ -319,7 +336,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             r.facts
                 .push(fact(ctx, name, format!("{}/{}", l.soft, hard), &l.at));
         }
-        let em = emfile_for(v, &reports);
+        let em = emfile_for(v, &views, &reports);
         let (Some(p), Some(l)) = (v.fds, v.limit) else {
             continue;
         };
@@ -473,7 +490,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         let complete = views.iter().any(|v| {
             v.fds.is_some()
                 && v.limit.is_some()
-                && emfile_for(v, &reports).is_some_and(|x| std::ptr::eq(x, e))
+                && emfile_for(v, &views, &reports).is_some_and(|x| std::ptr::eq(x, e))
         });
         if complete {
             continue;
@@ -525,4 +542,41 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         n
     };
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_are_exact_at_the_edges() {
+        assert!(!at_least_pct(69, 100, WARNING_PCT));
+        assert!(at_least_pct(70, 100, WARNING_PCT));
+        assert!(!at_least_pct(84, 100, CRITICAL_PCT));
+        assert!(at_least_pct(85, 100, CRITICAL_PCT));
+        assert!(!at_least_pct(716, 1024, WARNING_PCT)); // 69.9%
+        assert!(at_least_pct(717, 1024, WARNING_PCT)); // 70.0%
+        assert!(!at_least_pct(1, 0, WARNING_PCT));
+        assert!(at_least_pct(u64::MAX, u64::MAX, CRITICAL_PCT));
+    }
+
+    #[test]
+    fn recommended_limits() {
+        assert_eq!(recommended_nofile(0), 16384);
+        assert_eq!(recommended_nofile(1021), 16384);
+        assert_eq!(recommended_nofile(4096), 16384);
+        assert_eq!(recommended_nofile(4097), 16388);
+        assert_eq!(recommended_nofile(u64::MAX), u64::MAX);
+        assert_eq!(pct_text(1021, 1024), "99.7%");
+        assert_eq!(pct_text(0, 0), "n/a");
+    }
+
+    #[test]
+    fn truncated_commands_match_program_names() {
+        assert!(command_matches("orders-ap", "orders-api"));
+        assert!(command_matches("node", "node"));
+        assert!(!command_matches("node", "nodejs"));
+        assert!(command_matches("my\\x20app", "my app"));
+        assert!(!command_matches("", "x"));
+    }
 }

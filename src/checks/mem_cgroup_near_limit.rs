@@ -363,7 +363,14 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         CheckStatus::NotApplicable
     };
     r.note = if let Some(f) = r.findings.first() {
-        f.summary.clone()
+        let mut n = f.summary.clone();
+        if r.findings.len() > 1 {
+            n.push_str(&format!(" (and {} more cgroup(s))", r.findings.len() - 1));
+        }
+        if !notes.is_empty() {
+            n.push_str(&format!(" Healthy: {}.", notes.join("; ")));
+        }
+        n
     } else if !notes.is_empty() {
         notes.join("; ")
     } else {
@@ -391,5 +398,25 @@ fn oom_only_finding(ctx: &CheckContext, cg: &Cgroup, oom_kills: u64, o: &Entry) 
         evidence: vec![ev(ctx, &o.at)],
         evidence_omitted: 0,
         fixes: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recommended_limit_puts_the_peak_at_75_percent() {
+        assert_eq!(recommended_limit(1 << 30), 1408 << 20);
+        assert_eq!(recommended_limit(48 << 20), 64 << 20);
+        assert_eq!(recommended_limit(0), 0);
+        assert_eq!(recommended_limit(u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn shares() {
+        assert_eq!(pct(1004535808, 1073741824), 94);
+        assert_eq!(pct(1, 0), 0);
+        assert_eq!(mib(1004535808), 958);
     }
 }

@@ -285,6 +285,19 @@ fn grep_prefix(line: &str) -> Option<(&str, &str)> {
     (base.starts_with("memory.") && !f.contains(' ')).then_some((f, rest))
 }
 
+fn prompt_re() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"^(?:\[[^\]]*\]|[\w.@:~/,-]*)[#$](?: |$)").expect("static regex")
+    })
+}
+
+/// A shell prompt line (`root@node-7:/sys/fs/cgroup/x# head …`, `[root@db-2 ~]# grep …`, `$ `):
+/// the command's output follows; the prompt itself holds no value.
+fn is_prompt(line: &str) -> bool {
+    prompt_re().is_match(line)
+}
+
 /// The directory a shell prompt shows: `root@node:/sys/fs/cgroup/x# cat memory.max`.
 fn prompt_dir(line: &str) -> Option<&str> {
     let (before, _) = line.split_once("cat ")?;
@@ -461,6 +474,9 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
                 st.dir = dir.trim().to_string();
                 continue;
             }
+            if is_prompt(text) {
+                continue;
+            }
             if let Some((f, rest)) = grep_prefix(text) {
                 dump = true;
                 let (d, b) = split_path(f);
@@ -562,5 +578,13 @@ mod tests {
             Some(("memory.max", "1073741824"))
         );
         assert_eq!(grep_prefix("anon 123"), None);
+        assert!(is_prompt("[root@db-2 ~]# grep . memory.*"));
+        assert!(is_prompt(
+            "root@node-7:/sys/fs/cgroup/a# head -n 5 memory.max"
+        ));
+        assert!(is_prompt("root@node-7:/sys/fs/cgroup/a# "));
+        assert!(is_prompt("$ ls"));
+        assert!(!is_prompt("anon 123"));
+        assert!(!is_prompt("memory.max:1073741824"));
     }
 }
