@@ -58,7 +58,7 @@ pub struct Process {
     pub first: Option<SourceLine>,
     /// The first row of each TYPE.
     pub type_samples: BTreeMap<String, SourceLine>,
-    /// The first row of each peer.
+    /// The first row of each peer (the first `PEER_SAMPLES` peers).
     pub peer_samples: BTreeMap<String, SourceLine>,
 }
 
@@ -185,10 +185,26 @@ fn tokens(s: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// The row's values by column name: each token goes to the column it overlaps most (or the
-/// nearest one), so empty TID/TASKCMD/DEVICE/SIZE columns do not shift the others.
-fn assign<'a>(cols: &[Column], row: &'a str) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
+/// One row split into columns: each column's span of text, and NAME.
+struct Row<'a> {
+    row: &'a str,
+    /// Per header column: the span from its first token's start to its last token's end.
+    spans: Vec<Option<(usize, usize)>>,
+    name: &'a str,
+}
+
+impl<'a> Row<'a> {
+    fn get(&self, cols: &[Column], column: &str) -> Option<&'a str> {
+        let i = cols.iter().position(|c| c.name == column)?;
+        let (s, e) = (*self.spans.get(i)?)?;
+        self.row.get(s..e)
+    }
+}
+
+/// The row's values by column: each token goes to the column it overlaps most (or the nearest
+/// one), so empty TID/TASKCMD/DEVICE/SIZE columns do not shift the others.
+fn assign<'a>(cols: &[Column], row: &'a str) -> Row<'a> {
+    let mut spans: Vec<Option<(usize, usize)>> = vec![None; cols.len()];
     let name_start = cols
         .iter()
         .find(|c| c.name == "NAME")
@@ -229,18 +245,19 @@ fn assign<'a>(cols: &[Column], row: &'a str) -> BTreeMap<String, String> {
             }
         }
         if let Some((ci, _)) = best {
-            let e = out.entry(cols[ci].name.clone()).or_default();
-            if !e.is_empty() {
-                e.push(' ');
+            if let Some(slot) = spans.get_mut(ci) {
+                *slot = Some(match *slot {
+                    Some((s, _)) => (s, end),
+                    None => (start, end),
+                });
             }
-            e.push_str(tok);
         }
     }
-    let name = name.trim();
-    if !name.is_empty() {
-        out.insert("NAME".into(), name.to_string());
+    Row {
+        row,
+        spans,
+        name: name.trim(),
     }
-    out
 }
 
 /// The descriptor number of an FD value (`23u` → 23); `None` for `cwd`, `txt`, `mem`, `DEL` ...
@@ -268,6 +285,10 @@ pub fn socket_name(name: &str) -> (Option<&str>, Option<&str>) {
     (state, peer)
 }
 
+/// Evidence rows kept per process for distinct peers: a server's clients each have their own
+/// address:port, and one row per client would keep the whole listing in memory.
+pub const PEER_SAMPLES: usize = 256;
+
 #[derive(Default)]
 struct Acc {
     proc: Process,
@@ -275,30 +296,45 @@ struct Acc {
 }
 
 impl Acc {
-    fn add_fd(&mut self, fd: u32, typ: &str, at: &SourceLine, name: &str) -> bool {
+    fn add_fd(&mut self, fd: u32, typ: &str, at: &dyn Fn() -> SourceLine, name: &str) -> bool {
         if !self.fds.insert(fd) {
             return false;
         }
         let p = &mut self.proc;
         p.open_fds += 1;
         let typ = if typ.is_empty() { "?" } else { typ };
-        *p.by_type.entry(typ.to_string()).or_default() += 1;
-        p.type_samples
-            .entry(typ.to_string())
-            .or_insert_with(|| at.clone());
+        match p.by_type.get_mut(typ) {
+            Some(n) => *n += 1,
+            None => {
+                p.by_type.insert(typ.to_string(), 1);
+            }
+        }
+        if !p.type_samples.contains_key(typ) {
+            p.type_samples.insert(typ.to_string(), at());
+        }
         if name.ends_with("(deleted)") {
             p.deleted += 1;
         }
         if typ == "IPv4" || typ == "IPv6" {
             let (state, peer) = socket_name(name);
             if let Some(s) = state {
-                *p.socket_states.entry(s.to_string()).or_default() += 1;
+                match p.socket_states.get_mut(s) {
+                    Some(n) => *n += 1,
+                    None => {
+                        p.socket_states.insert(s.to_string(), 1);
+                    }
+                }
             }
             if let Some(peer) = peer {
-                *p.peers.entry(peer.to_string()).or_default() += 1;
-                p.peer_samples
-                    .entry(peer.to_string())
-                    .or_insert_with(|| at.clone());
+                match p.peers.get_mut(peer) {
+                    Some(n) => *n += 1,
+                    None => {
+                        p.peers.insert(peer.to_string(), 1);
+                        if p.peer_samples.len() < PEER_SAMPLES {
+                            p.peer_samples.insert(peer.to_string(), at());
+                        }
+                    }
+                }
             }
         }
         true
@@ -384,7 +420,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
             });
             if let Ok(fd) = fd.as_str().parse::<u32>() {
                 let target = target.as_str();
-                acc.add_fd(fd, listing_type(target), &at(), target);
+                acc.add_fd(fd, listing_type(target), &at, target);
             }
             continue;
         }
@@ -404,22 +440,22 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
             continue;
         };
         let v = assign(cols, text);
-        let pid = v.get("PID").and_then(|p| p.parse::<u32>().ok());
+        let pid = v.get(cols, "PID").and_then(|p| p.parse::<u32>().ok());
         let Some(pid) = pid else {
             // lsof's own warnings (`lsof: WARNING: can't stat() ...`) and their continuation lines.
             skipped += 1;
             first_skipped.get_or_insert(n);
             continue;
         };
-        let fd = v.get("FD").map(String::as_str).unwrap_or("");
-        let typ = v.get("TYPE").map(String::as_str).unwrap_or("");
-        let name = v.get("NAME").map(String::as_str).unwrap_or("");
-        let is_thread = v.get("TID").is_some_and(|t| !t.is_empty());
+        let fd = v.get(cols, "FD").unwrap_or("");
+        let typ = v.get(cols, "TYPE").unwrap_or("");
+        let name = v.name;
+        let is_thread = v.get(cols, "TID").is_some_and(|t| !t.is_empty());
         let acc = accs.entry(pid).or_insert_with(|| Acc {
             proc: Process {
                 pid,
-                command: v.get("COMMAND").cloned().unwrap_or_default(),
-                user: v.get("USER").cloned().unwrap_or_default(),
+                command: v.get(cols, "COMMAND").unwrap_or_default().to_string(),
+                user: v.get(cols, "USER").unwrap_or_default().to_string(),
                 origin: FdOrigin::Lsof,
                 first: Some(at()),
                 ..Default::default()
@@ -430,7 +466,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
             acc.proc.thread_rows += 1;
         }
         if let Some(fdn) = fd_number(fd) {
-            acc.add_fd(fdn, typ, &at(), name);
+            acc.add_fd(fdn, typ, &at, name);
         }
     }
     out.lines = lr.lines_read();
