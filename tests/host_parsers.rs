@@ -451,6 +451,18 @@ fn cgroup_cat_prompts() {
 }
 
 #[test]
+fn cgroup_cat_of_several_files_routes_by_key() {
+    let text = "# cd /sys/fs/cgroup/app.slice\n# cat memory.stat memory.events\nanon 700\nfile 200\nlow 0\nhigh 0\nmax 4\noom 1\noom_kill 1\noom_group_kill 0\n";
+    let (facts, source) = read_text("notes.txt", text.as_bytes());
+    assert_eq!(source.kind, SourceKind::MemoryStat);
+    let cg = &facts.memory_stat.cgroups["/app.slice"];
+    assert_eq!(cg.stat.len(), 2);
+    assert_eq!(cg.stat["anon"].amount, Amount::Bytes(700));
+    assert_eq!(cg.events.len(), 6);
+    assert_eq!(cg.oom_kills().expect("oom").at.line, 9);
+}
+
+#[test]
 fn memory_stat_detected_by_content_under_another_name() {
     let text = b"anon 1024\nfile 2048\nkernel 0\n";
     assert_eq!(

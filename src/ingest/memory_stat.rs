@@ -240,19 +240,24 @@ pub fn detect(head: &str, path: &str) -> bool {
         }
     }
     // A dump: `==> …/memory.stat <==` headers, `cat …memory.max` prompts, `grep` prefixes.
-    let mut named = 0;
+    // One `==>` header or `cat` prompt naming a memory file is specific enough; `grep` prefixes
+    // (`memory.max:…`) need two.
+    let mut headers = 0;
+    let mut grepped = 0;
     for l in lines.take(200) {
         if let Some(f) = header_file(l) {
-            if known_file(split_path(f).1) {
-                named += 1;
+            if known_file(split_path(f).1)
+                || cat_files(l).iter().any(|c| known_file(split_path(c).1))
+            {
+                headers += 1;
             }
         } else if let Some((f, _)) = grep_prefix(l) {
             if known_file(split_path(f).1) {
-                named += 1;
+                grepped += 1;
             }
         }
     }
-    named >= 2
+    headers >= 1 || grepped >= 2
 }
 
 /// `==> /sys/fs/cgroup/x/memory.stat <==` (head/tail), `# cat memory.max`, `$ cat /sys/…/memory.events`.
@@ -260,6 +265,10 @@ fn header_file(line: &str) -> Option<&str> {
     let t = line.trim();
     if let Some(r) = t.strip_prefix("==> ") {
         return r.strip_suffix(" <==").map(str::trim);
+    }
+    // Only a command line: `cat …` or a prompt, not a log line that mentions a cat command.
+    if !(t.starts_with("cat ") || is_prompt(t)) {
+        return None;
     }
     let (_, after) = t.split_once("cat ")?;
     let last = after.split_whitespace().last()?;
@@ -339,7 +348,8 @@ impl State<'_> {
     /// One content line of `file` in `dir`. Returns whether it was understood.
     fn content(&mut self, dir: &str, file: Option<&str>, line: &str, at: SourceLine) -> bool {
         let toks: Vec<&str> = line.split_whitespace().collect();
-        let multi = self.multi && file.is_none_or(|f| !known_file(split_path(f).1));
+        // `cat memory.stat memory.events`: the content is routed by key, whatever file came last.
+        let multi = self.multi;
         let base = file.map(|f| split_path(f).1.to_string());
         match toks[..] {
             [key, value] => {

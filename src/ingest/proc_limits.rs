@@ -190,9 +190,24 @@ fn ulimit_row(line: &str) -> Option<(String, String, bool)> {
             "locks",
             "rtprio",
             "sbsize(bytes)",
+            // zsh's `limit` (and old zsh `ulimit -a`) names.
+            "cputime",
+            "filesize",
+            "datasize",
+            "stacksize",
+            "coredumpsize",
+            "memoryuse",
+            "maxproc",
+            "descriptors",
+            "memorylocked",
+            "addressspace",
+            "maxfilelocks",
+            "sigpending",
+            "msgqueue",
         ];
         if known.contains(&name) {
-            return Some((name.to_string(), value.to_string(), name == "nofiles"));
+            let nofile = name == "nofiles" || name == "descriptors";
+            return Some((name.to_string(), value.to_string(), nofile));
         }
     }
     None
@@ -474,6 +489,10 @@ mod tests {
         assert_eq!(
             ulimit_row("nofiles              1048576"),
             Some(("nofiles".into(), "1048576".into(), true))
+        );
+        assert_eq!(
+            ulimit_row("descriptors     1024"),
+            Some(("descriptors".into(), "1024".into(), true))
         );
         assert_eq!(ulimit_row("hello world"), None);
     }
