@@ -553,6 +553,18 @@ fn mem_oom_kill_without_memory_stat_asks_for_it() {
     };
     let r = coroner::checks::mem_cgroup_near_limit::run(&ctx);
     assert!(r.missing.is_empty(), "{:?}", r.missing);
+    // ... and the cgroup's finding names the kill and carries its kernel line.
+    let f = &r.findings[0];
+    assert!(
+        f.summary
+            .contains("The kernel log shows the OOM kill of node (pid ?)"),
+        "{}",
+        f.summary
+    );
+    assert!(f
+        .evidence
+        .iter()
+        .any(|e| e.path == "app.log" && e.text == "oom"));
 }
 
 #[test]
@@ -722,6 +734,40 @@ fn fd_exhaustion_bundle_end_to_end() {
         check(&report, "fd.low-soft-limit").status,
         CheckStatus::Healthy
     );
+}
+
+#[test]
+fn fd_exhaustion_bundle_without_limits_asks_for_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bundles/fd-exhaustion");
+    std::fs::create_dir_all(dir.path().join("app")).expect("mkdir");
+    for f in ["lsof-nP-p4242.txt", "app/orders-api.journal.txt"] {
+        std::fs::copy(bundle.join(f), dir.path().join(f)).expect("copy");
+    }
+    let catalog = Catalog::load(&[]).expect("catalog");
+    let report = analyze(
+        &AnalyzeOptions {
+            paths: vec![dir.path().to_path_buf()],
+            ..Default::default()
+        },
+        &catalog,
+    );
+    let sigs: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.signature.as_str())
+        .collect();
+    assert_eq!(sigs, vec!["fd.emfile"]);
+    assert_eq!(
+        check(&report, "fd.near-limit").status,
+        CheckStatus::NotApplicable
+    );
+    assert_eq!(report.missing.len(), 1);
+    assert_eq!(
+        report.missing[0].command,
+        "cat /proc/4242/limits; ls /proc/4242/fd | wc -l; lsof -p 4242 -nP"
+    );
+    assert!(report.missing[0].what.contains("orders-api (pid 4242)"));
 }
 
 #[test]

@@ -231,6 +231,23 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                 " The cgroup counted {oom_kills} OOM kill(s) (memory.events/oom_control oom_kill)."
             ));
         }
+        // The kernel log's OOM kill in this cgroup, when the catalog found one: same incident.
+        let oom_log = ctx.log_findings_of("mem.oom-kill-memcg").find(|f| {
+            let cid = match f.fields.get("container_id") {
+                Some(FieldValue::Text(c)) => Some(c.as_str()),
+                _ => None,
+            };
+            matches!(f.fields.get("memcg"), Some(FieldValue::Text(m)) if same_cgroup(cg, m, cid))
+        });
+        if let Some(f) = oom_log {
+            let process = f.fields.get("process").map(|p| p.to_string());
+            let pid = f.fields.get("pid").map(|p| p.to_string());
+            summary.push_str(&format!(
+                " The kernel log shows the OOM kill of {} (pid {}) in this cgroup.",
+                process.as_deref().unwrap_or("a process"),
+                pid.as_deref().unwrap_or("?")
+            ));
+        }
         let peak = cg.peak().and_then(Entry::bytes).unwrap_or(used).max(used);
         let new_limit = recommended_limit(peak);
         let mut fields = Fields::new();
@@ -271,6 +288,9 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             .flatten()
         {
             evidence.push(ev(ctx, &e.at));
+        }
+        if let Some(f) = oom_log {
+            evidence.extend(f.evidence.iter().rev().take(1).cloned());
         }
         let mut fixes = Vec::new();
         if heavy == "anon" || heavy == "mixed" || heavy == "unknown" {
