@@ -246,6 +246,23 @@ fn fd_near_limit_ties_an_anonymous_emfile_log_to_the_only_process() {
 }
 
 #[test]
+fn zero_limits_do_not_divide_by_zero() {
+    let emfile = log_finding(
+        "fd.emfile",
+        Fields::new(),
+        &["Nov 21 14:23:07 api-1 node[4242]: Error: EMFILE: too many open files"],
+    );
+    let r = run("fd.near-limit", &fd_facts(10, 0, "IPv4"), &[emfile]);
+    assert_eq!(severity_of(&r), Some(Severity::Critical));
+    let r = run(
+        "mem.cgroup-near-limit",
+        &cgroup(10, Amount::Bytes(0), &[], Some(1)),
+        &[],
+    );
+    assert_eq!(severity_of(&r), Some(Severity::Critical));
+}
+
+#[test]
 fn fd_near_limit_missing_evidence_for_emfile() {
     let emfile = log_finding(
         "fd.emfile",
@@ -420,6 +437,29 @@ fn mem_cgroup_threshold_edges() {
     );
     assert_eq!(r.status, CheckStatus::Healthy);
     assert!(r.note.contains("no memory limit"), "{}", r.note);
+}
+
+#[test]
+fn mem_cgroup_extreme_values_do_not_overflow() {
+    let max = u64::MAX - 1;
+    let r = run(
+        "mem.cgroup-near-limit",
+        &cgroup(
+            max,
+            Amount::Bytes(max),
+            &[
+                ("anon", max),
+                ("file", max),
+                ("kernel_stack", max),
+                ("pagetables", max),
+                ("slab_reclaimable", max),
+                ("slab_unreclaimable", max),
+            ],
+            Some(max),
+        ),
+        &[],
+    );
+    assert_eq!(severity_of(&r), Some(Severity::Critical));
 }
 
 #[test]

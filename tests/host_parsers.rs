@@ -578,3 +578,53 @@ fn wrong_kind_is_not_claimed() {
         .iter()
         .any(|d| d.message.contains("no limits")));
 }
+
+/// Every fixture, cut at many points and with bytes flipped, parses without panicking.
+#[test]
+fn mutated_fixtures_never_panic() {
+    let mut files = Vec::new();
+    for d in ["lsof", "proc", "cgroup"] {
+        files_under(&fixtures().join(d), &mut files);
+    }
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for f in files {
+        let bytes = std::fs::read(&f).expect("fixture");
+        let bytes = &bytes[..bytes.len().min(4096)];
+        for _ in 0..40 {
+            let mut m = bytes.to_vec();
+            if !m.is_empty() {
+                let cut = (next() as usize) % m.len();
+                m.truncate(cut.max(1));
+                for _ in 0..4 {
+                    let i = (next() as usize) % m.len();
+                    m[i] =
+                        [b' ', b'\n', b'\t', 0xff, b'9', b'(', b'>', b':'][(next() % 8) as usize];
+                }
+            }
+            for path in [
+                "x",
+                "proc/1/limits",
+                "memory.stat",
+                "memory.max",
+                "file-nr",
+                "proc/1/fd",
+            ] {
+                let ctx = ingest::ParseCtx {
+                    source: 0,
+                    path: path.into(),
+                    max_line_bytes: 128,
+                };
+                let _ = coroner::ingest::lsof::parse(&mut &m[..], &ctx);
+                let _ = coroner::ingest::proc_limits::parse(&mut &m[..], &ctx);
+                let _ = coroner::ingest::memory_stat::parse(&mut &m[..], &ctx);
+                let _ = ingest::sniff(&m, path);
+            }
+        }
+    }
+}

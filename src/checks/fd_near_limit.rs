@@ -34,6 +34,13 @@ pub fn at_least_pct(used: u64, limit: u64, pct: u64) -> bool {
     limit > 0 && (used as u128) * 100 >= (limit as u128) * (pct as u128)
 }
 
+/// `used / limit` in whole percent, rounded down (0 for a zero limit).
+pub fn floor_pct(used: u64, limit: u64) -> u64 {
+    ((used as u128) * 100)
+        .checked_div(limit as u128)
+        .map_or(0, |p| u64::try_from(p).unwrap_or(u64::MAX))
+}
+
 /// `used / limit` in percent with one decimal, for summaries.
 pub fn pct_text(used: u64, limit: u64) -> String {
     if limit == 0 {
@@ -383,10 +390,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                 fields.insert("hard_limit".into(), int(h));
             }
         }
-        fields.insert(
-            "used_pct".into(),
-            int(((p.open_fds as u128 * 100) / soft as u128) as u64),
-        );
+        fields.insert("used_pct".into(), int(floor_pct(p.open_fds, soft)));
         fields.insert("recommended_nofile".into(), int(n));
         for (t, k) in [
             ("IPv4", "ipv4_fds"),
@@ -569,6 +573,8 @@ mod tests {
         assert_eq!(recommended_nofile(u64::MAX), u64::MAX);
         assert_eq!(pct_text(1021, 1024), "99.7%");
         assert_eq!(pct_text(0, 0), "n/a");
+        assert_eq!(floor_pct(1021, 1024), 99);
+        assert_eq!(floor_pct(5, 0), 0);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! own memory (anon) or the page cache (file) fills it, and the OOM kills the cgroup counted.
 //! Also: an OOM kill in the kernel log whose cgroup has no `memory.stat` in the bundle.
 
-use super::fd_near_limit::{at_least_pct, ev, fact, pct_text};
+use super::fd_near_limit::{at_least_pct, ev, fact, floor_pct, pct_text};
 use super::{CheckContext, CheckReport, CheckStatus, Missing};
 use crate::ingest::memory_stat::{Amount, Cgroup, Entry};
 use crate::model::{FieldValue, Fields, Finding, Fix, Severity};
@@ -26,7 +26,7 @@ pub const LIMIT_ROUND_BYTES: u64 = 64 << 20;
 const MIB: u64 = 1 << 20;
 
 fn mib(b: u64) -> u64 {
-    (b + MIB / 2) / MIB
+    b.saturating_add(MIB / 2) / MIB
 }
 
 /// A whole-percent share, rounded.
@@ -61,7 +61,7 @@ pub fn split(cg: &Cgroup) -> Split<'_> {
             if r.is_none() && u.is_none() {
                 None
             } else {
-                Some(r.unwrap_or(0) + u.unwrap_or(0))
+                Some(r.unwrap_or(0).saturating_add(u.unwrap_or(0)))
             }
         });
         let known: Vec<u64> = parts
@@ -69,7 +69,7 @@ pub fn split(cg: &Cgroup) -> Split<'_> {
             .filter_map(|p| cg.stat_of(&[p]).and_then(Entry::bytes))
             .chain(slab)
             .collect();
-        (!known.is_empty()).then(|| known.iter().sum())
+        (!known.is_empty()).then(|| known.iter().fold(0u64, |a, b| a.saturating_add(*b)))
     });
     Split {
         anon: cg.stat_of(&["anon", "total_rss", "rss"]),
@@ -112,11 +112,11 @@ fn split_text(s: &Split, usage: u64, limit: u64) -> (String, &'static str) {
         );
     }
     let (verdict, heavy) = match (anon, file) {
-        (Some(a), _) if a * 2 >= usage => (
+        (Some(a), _) if a as u128 * 2 >= usage as u128 => (
             "the processes' own memory (anon: heap, stacks) fills the cgroup, which page-cache reclaim cannot relieve",
             "anon",
         ),
-        (_, Some(f)) if f * 2 >= usage => (
+        (_, Some(f)) if f as u128 * 2 >= usage as u128 => (
             "page cache (file) fills most of it, which the kernel reclaims before killing anything",
             "file",
         ),
@@ -254,10 +254,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         fields.insert("cgroup".into(), FieldValue::Text(name.clone()));
         fields.insert("usage_bytes".into(), int(used));
         fields.insert("limit_bytes".into(), int(lim));
-        fields.insert(
-            "used_pct".into(),
-            int(((used as u128 * 100) / lim as u128) as u64),
-        );
+        fields.insert("used_pct".into(), int(floor_pct(used, lim)));
         fields.insert("peak_bytes".into(), int(peak));
         fields.insert("heavy".into(), FieldValue::Text(heavy.into()));
         fields.insert("recommended_limit_bytes".into(), int(new_limit));
