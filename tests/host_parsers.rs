@@ -213,6 +213,16 @@ fn lsof_same_pid_in_two_snapshots_keeps_the_peak() {
     );
     a.merge(b);
     assert_eq!(a.lsof.processes[&4242].open_fds, 2);
+    // A larger /proc/<pid>/fd listing wins the count and keeps lsof's COMMAND.
+    let (listing, _) = read_text(
+        "proc/4242/fd.txt",
+        b"total 0\nlrwx------ 1 app app 64 Nov 21 14:23 0 -> /dev/null\nlrwx------ 1 app app 64 Nov 21 14:23 3 -> socket:[1]\nlrwx------ 1 app app 64 Nov 21 14:23 4 -> socket:[2]\n",
+    );
+    a.merge(listing);
+    let p = &a.lsof.processes[&4242];
+    assert_eq!(p.open_fds, 3);
+    assert_eq!(p.command, "node");
+    assert_eq!(p.origin, FdOrigin::ProcFdListing);
 }
 
 // ---------------------------------------------------------------- proc limits

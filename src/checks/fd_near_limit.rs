@@ -318,14 +318,20 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
     let views = process_views(ctx);
     let mut assessed = 0usize;
     let mut notes: Vec<String> = Vec::new();
+    let mut unpaired = 0u64;
     for v in &views {
         let label = match (v.pid, v.fds.map(|p| p.command.as_str())) {
             (Some(pid), Some(c)) if !c.is_empty() => format!("pid {pid} ({c})"),
             (Some(pid), _) => format!("pid {pid}"),
             _ => "a process".into(),
         };
+        let em = emfile_for(v, &views, &reports);
         if let Some(p) = v.fds {
-            if let Some(at) = &p.first {
+            // A host-wide lsof lists hundreds of processes: list those the check could compare
+            // (or that logged EMFILE) and count the rest.
+            if v.limit.is_none() && em.is_none() {
+                unpaired += 1;
+            } else if let Some(at) = &p.first {
                 r.facts.push(fact(
                     ctx,
                     format!("open fds of {label}"),
@@ -343,7 +349,6 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             r.facts
                 .push(fact(ctx, name, format!("{}/{}", l.soft, hard), &l.at));
         }
-        let em = emfile_for(v, &views, &reports);
         let (Some(p), Some(l)) = (v.fds, v.limit) else {
             continue;
         };
@@ -431,6 +436,14 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             evidence,
             evidence_omitted: 0,
             fixes: nofile_fixes(v.pid, &p.command, p.open_fds, Some(l)),
+        });
+    }
+    if unpaired > 0 {
+        r.facts.push(CheckedFact {
+            name: "processes with open fds but no open-files limit in the bundle".into(),
+            value: unpaired.to_string(),
+            path: None,
+            line: None,
         });
     }
     // System-wide handles.

@@ -86,10 +86,23 @@ impl Facts {
     /// Fold another source's facts into these. The same pid seen in several snapshots keeps the
     /// snapshot with the most descriptors (the observed peak).
     pub fn merge(&mut self, other: Facts) {
-        for (pid, p) in other.processes {
-            match self.processes.get(&pid) {
-                Some(old) if old.open_fds >= p.open_fds => {}
-                _ => {
+        for (pid, mut p) in other.processes {
+            match self.processes.get_mut(&pid) {
+                Some(old) if old.open_fds >= p.open_fds => {
+                    if old.command.is_empty() {
+                        old.command = p.command;
+                        old.user = p.user;
+                    }
+                }
+                Some(old) => {
+                    // A /proc/<pid>/fd listing has no COMMAND: keep lsof's.
+                    if p.command.is_empty() {
+                        p.command = std::mem::take(&mut old.command);
+                        p.user = std::mem::take(&mut old.user);
+                    }
+                    *old = p;
+                }
+                None => {
                     self.processes.insert(pid, p);
                 }
             }
