@@ -568,6 +568,29 @@ fn mem_cgroup_negative_fixtures_are_healthy() {
 }
 
 #[test]
+fn mem_cgroup_with_only_memory_stat_asks_for_usage_and_limit() {
+    let (facts, _) = {
+        let text = b"anon 1000\nfile 20\n";
+        let catalog = Catalog::load(&[]).expect("catalog");
+        let r = coroner::read_source(
+            "sys/fs/cgroup/app.slice/memory.stat",
+            &mut &text[..],
+            2,
+            &catalog,
+            &AnalyzeOptions::default(),
+        );
+        (r.facts, r.source)
+    };
+    let r = run("mem.cgroup-near-limit", &facts, &[]);
+    assert_eq!(r.status, CheckStatus::NotApplicable);
+    assert_eq!(r.missing.len(), 1);
+    assert_eq!(
+        r.missing[0].command,
+        "cd /sys/fs/cgroup/app.slice && cat memory.current memory.max"
+    );
+}
+
+#[test]
 fn mem_oom_kill_without_memory_stat_asks_for_it() {
     let memcg = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod2c7713fd_2aed_4fa2_a60f_f006ab94b3df.slice/cri-containerd-8d2b6c51f3a0e4b7c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6.scope";
     let mut fields = Fields::new();

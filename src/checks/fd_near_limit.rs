@@ -438,6 +438,20 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             fixes: nofile_fixes(v.pid, &p.command, p.open_fds, Some(l)),
         });
     }
+    // `ulimit -a` says what a shell's children inherit, not what a given process has: a fact only.
+    for l in &ctx.facts.proc_limits.limits {
+        if l.origin != LimitsOrigin::Ulimit {
+            continue;
+        }
+        if let Some(row) = &l.open_files {
+            r.facts.push(fact(
+                ctx,
+                "open files of the shell that ran `ulimit -a` (inherited by what it starts)".into(),
+                row.soft.to_string(),
+                &row.at,
+            ));
+        }
+    }
     if unpaired > 0 {
         r.facts.push(CheckedFact {
             name: "processes with open fds but no open-files limit in the bundle".into(),

@@ -181,6 +181,32 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             ));
         }
         let (Some(u), Some(l)) = (usage, limit) else {
+            // Half the pair: say which file settles it.
+            let (want, v1) = match (usage, limit, cg.version) {
+                (None, _, Some(1)) => ("memory.usage_in_bytes", true),
+                (None, _, _) => ("memory.current", false),
+                (_, None, Some(1)) => ("memory.limit_in_bytes", true),
+                (_, None, _) => ("memory.max", false),
+                _ => ("", false),
+            };
+            if !want.is_empty() {
+                let dir = match (&cg.cgroup_path, v1) {
+                    (Some(p), true) => format!("/sys/fs/cgroup/memory{p}"),
+                    (Some(p), false) => format!("/sys/fs/cgroup{p}"),
+                    (None, _) => format!("<cgroup dir of {name}>"),
+                };
+                let both = if v1 {
+                    "memory.usage_in_bytes memory.limit_in_bytes"
+                } else {
+                    "memory.current memory.max"
+                };
+                r.missing.push(Missing {
+                    check: ID.into(),
+                    what: format!("{want} of cgroup {name}"),
+                    why: "the bundle has part of this cgroup's memory files but not both its usage and its limit".into(),
+                    command: format!("cd {dir} && cat {both}"),
+                });
+            }
             if oom_kills == 0 {
                 continue;
             }
