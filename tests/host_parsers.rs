@@ -166,6 +166,26 @@ fn lsof_without_tid_columns() {
 }
 
 #[test]
+fn grepped_lsof_rows_without_a_header() {
+    let (facts, sources) = read("lsof/lsof-nP-grep-java.txt");
+    assert_eq!(sources[0].kind, SourceKind::Lsof);
+    assert_eq!(sources[0].format, "lsof-headerless");
+    let p = &facts.lsof.processes[&7311];
+    assert_eq!(p.command, "java");
+    assert_eq!(p.user, "app");
+    assert_eq!(p.open_fds, 8);
+    assert_eq!(p.thread_rows, 8);
+    assert_eq!(p.of_type("IPv6"), 3);
+    assert_eq!(p.of_type("IPv4"), 1);
+    assert_eq!(p.of_type("sock"), 1);
+    assert_eq!(p.of_type("REG"), 2);
+    assert_eq!(p.socket_states.get("CLOSE_WAIT"), Some(&1));
+    assert_eq!(p.peers.get("10.0.4.20:6379"), Some(&1));
+    assert_eq!(p.peers.get("[::ffff:10.0.1.9]:40114"), Some(&1));
+    assert_eq!(facts.lsof.processes[&7402].open_fds, 0);
+}
+
+#[test]
 fn proc_fd_listings() {
     let (facts, sources) = read("lsof/proc-7311-fd.txt");
     assert_eq!(sources[0].kind, SourceKind::Lsof);

@@ -136,6 +136,7 @@ fn proc_pid_re() -> &'static Regex {
 /// Whether `head` (the first bytes, lossily decoded) with `path` (the display path, a hint only) is this kind.
 pub fn detect(head: &str, path: &str) -> bool {
     let mut listing_rows = 0usize;
+    let mut headerless_rows = 0usize;
     let mut other_rows = 0usize;
     let mut fd_targets = false;
     for line in head.lines().take(200) {
@@ -150,14 +151,46 @@ pub fn detect(head: &str, path: &str) -> bool {
             listing_rows += 1;
             fd_targets |=
                 t.contains("socket:[") || t.contains("pipe:[") || t.contains("anon_inode:");
+        } else if headerless_re().is_match(line) {
+            headerless_rows += 1;
         } else {
             other_rows += 1;
         }
     }
     // An `ls -l` of symlinks is an fd listing only when its targets say so or the path does.
-    listing_rows > 0
+    let listing = listing_rows > 0
         && listing_rows >= 4 * other_rows
-        && (fd_targets || proc_pid_re().is_match(path))
+        && (fd_targets || proc_pid_re().is_match(path));
+    // `lsof … | grep x` loses the header: rows alone, all of them, and a few.
+    let headerless = headerless_rows >= 3 && other_rows == 0;
+    listing || headerless
+}
+
+/// An lsof row without its header (`lsof -nP | grep 4242`): COMMAND PID [TID TASKCMD] USER FD
+/// TYPE, then DEVICE SIZE/OFF NODE NAME (some of which may be empty).
+fn headerless_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"^(?P<command>\S+)\s+(?P<pid>\d+)\s+(?:(?P<tid>\d+)\s+(?P<taskcmd>\S+)\s+)?(?P<user>\S+)\s+(?P<fd>cwd|rtd|txt|mem|DEL|NOFD|mmap|\d+[rwu -]?[A-Za-z]?)\s+(?P<type>IPv4|IPv6|REG|DIR|CHR|BLK|FIFO|LINK|unix|sock|a_inode|netlink|PACK|raw6?|unknown|0000)(?:\s+(?P<rest>.*))?$",
+        )
+        .expect("static regex")
+    })
+}
+
+/// NAME of a headerless row: after the TCP/UDP NODE of an IP row, else the last field.
+fn headerless_name<'a>(typ: &str, rest: &'a str) -> &'a str {
+    if typ == "IPv4" || typ == "IPv6" {
+        for proto in [" TCP ", " UDP "] {
+            if let Some(i) = rest.find(proto) {
+                return rest[i + proto.len()..].trim();
+            }
+        }
+    }
+    rest.rsplit_once(char::is_whitespace)
+        .map(|(_, n)| n)
+        .unwrap_or(rest)
+        .trim()
 }
 
 /// A header column: its name and byte span.
@@ -379,6 +412,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
         .and_then(|c| c.get(1))
         .and_then(|m| m.as_str().parse().ok());
     let mut saw_lsof = false;
+    let mut saw_headerless = false;
     let mut saw_listing = false;
     let mut skipped = 0u64;
     let mut first_skipped: Option<u64> = None;
@@ -448,8 +482,38 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
             continue;
         }
         let Some(cols) = cols.as_ref() else {
-            skipped += 1;
-            first_skipped.get_or_insert(n);
+            // No header (yet): a grepped lsof row still says pid, fd and type.
+            let caps = headerless_re().captures(text);
+            let pid = caps
+                .as_ref()
+                .and_then(|c| c.name("pid"))
+                .and_then(|m| m.as_str().parse::<u32>().ok());
+            let (Some(c), Some(pid)) = (caps, pid) else {
+                skipped += 1;
+                first_skipped.get_or_insert(n);
+                continue;
+            };
+            saw_headerless = true;
+            let get = |k: &str| c.name(k).map(|m| m.as_str()).unwrap_or("");
+            let typ = get("type");
+            let name = headerless_name(typ, get("rest"));
+            let acc = accs.entry(pid).or_insert_with(|| Acc {
+                proc: Process {
+                    pid,
+                    command: get("command").to_string(),
+                    user: get("user").to_string(),
+                    origin: FdOrigin::Lsof,
+                    first: Some(at()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            });
+            if !get("tid").is_empty() {
+                acc.proc.thread_rows += 1;
+            }
+            if let Some(fdn) = fd_number(get("fd")) {
+                acc.add_fd(fdn, typ, &at, name);
+            }
             continue;
         };
         let v = assign(cols, text);
@@ -518,8 +582,15 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
         (true, false) => "lsof".into(),
         (false, true) => "proc-fd-listing".into(),
         (true, true) => "lsof+proc-fd-listing".into(),
+        (false, false) if saw_headerless => "lsof-headerless".into(),
         (false, false) => "unrecognized".into(),
     };
+    if saw_headerless {
+        out.diagnostics.push(Diagnostic::info(
+            None,
+            "lsof rows without the header line: columns inferred from their values",
+        ));
+    }
     for (pid, acc) in accs {
         out.facts.processes.insert(pid, acc.proc);
     }
