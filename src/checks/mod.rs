@@ -2,6 +2,9 @@
 //! thresholds as named constants with the reason. Each check reports whether it fired, was
 //! healthy, or had nothing to look at, with the facts it read, so a reader can rule causes out.
 
+pub mod fd_low_soft_limit;
+pub mod fd_near_limit;
+pub mod mem_cgroup_near_limit;
 pub mod net_accept_queue;
 pub mod net_client_pool;
 pub mod net_close_wait;
@@ -143,6 +146,21 @@ pub const ALL: &[Check] = &[
         id: net_sysctl_review::ID,
         title: "Network sysctl review",
         run: net_sysctl_review::run,
+    },
+    Check {
+        id: fd_near_limit::ID,
+        title: fd_near_limit::TITLE,
+        run: fd_near_limit::run,
+    },
+    Check {
+        id: fd_low_soft_limit::ID,
+        title: fd_low_soft_limit::TITLE,
+        run: fd_low_soft_limit::run,
+    },
+    Check {
+        id: mem_cgroup_near_limit::ID,
+        title: mem_cgroup_near_limit::TITLE,
+        run: mem_cgroup_near_limit::run,
     },
 ];
 
