@@ -2,6 +2,8 @@
 //! thresholds as named constants with the reason. Each check reports whether it fired, was
 //! healthy, or had nothing to look at, with the facts it read, so a reader can rule causes out.
 
+pub mod k8s;
+
 use crate::ingest::Facts;
 use crate::model::{Evidence, Finding, Source};
 use serde::Serialize;
@@ -111,7 +113,48 @@ pub struct Check {
 }
 
 /// Every check, in the order they run and are listed.
-pub const ALL: &[Check] = &[];
+pub const ALL: &[Check] = &[
+    Check {
+        id: k8s::oomkilled::ID,
+        title: k8s::oomkilled::TITLE,
+        run: k8s::oomkilled::run,
+    },
+    Check {
+        id: k8s::sigkill::ID,
+        title: k8s::sigkill::TITLE,
+        run: k8s::sigkill::run,
+    },
+    Check {
+        id: k8s::crashloop::ID,
+        title: k8s::crashloop::TITLE,
+        run: k8s::crashloop::run,
+    },
+    Check {
+        id: k8s::node_memory_pressure::ID,
+        title: k8s::node_memory_pressure::TITLE,
+        run: k8s::node_memory_pressure::run,
+    },
+    Check {
+        id: k8s::eviction::ID,
+        title: k8s::eviction::TITLE,
+        run: k8s::eviction::run,
+    },
+    Check {
+        id: k8s::system_oom::ID,
+        title: k8s::system_oom::TITLE,
+        run: k8s::system_oom::run,
+    },
+    Check {
+        id: k8s::runtime_heap::ID,
+        title: k8s::runtime_heap::TITLE,
+        run: k8s::runtime_heap::run,
+    },
+    Check {
+        id: k8s::no_memory_limit::ID,
+        title: k8s::no_memory_limit::TITLE,
+        run: k8s::no_memory_limit::run,
+    },
+];
 
 /// Run every check.
 pub fn run_all(ctx: &CheckContext) -> Vec<CheckReport> {
