@@ -86,7 +86,12 @@ pub struct Resources {
 }
 
 /// The environment variables that bound a runtime's heap.
-pub const HEAP_ENV_VARS: &[&str] = &["NODE_OPTIONS", "JAVA_OPTS", "JAVA_TOOL_OPTIONS", "GOMEMLIMIT"];
+pub const HEAP_ENV_VARS: &[&str] = &[
+    "NODE_OPTIONS",
+    "JAVA_OPTS",
+    "JAVA_TOOL_OPTIONS",
+    "GOMEMLIMIT",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Runtime {
@@ -206,9 +211,16 @@ impl Container {
         let last = repo.rsplit('/').next().unwrap_or("");
         if last == "node" || last.starts_with("node-") || repo.contains("nodejs") {
             Some(Runtime::Node)
-        } else if ["openjdk", "eclipse-temurin", "amazoncorretto", "java", "jre", "jdk"]
-            .iter()
-            .any(|j| last == *j || last.starts_with(&format!("{j}-")))
+        } else if [
+            "openjdk",
+            "eclipse-temurin",
+            "amazoncorretto",
+            "java",
+            "jre",
+            "jdk",
+        ]
+        .iter()
+        .any(|j| last == *j || last.starts_with(&format!("{j}-")))
         {
             Some(Runtime::Java)
         } else {
@@ -530,8 +542,7 @@ pub fn header_columns(header: &str) -> Vec<(usize, String)> {
         }
         let start = i;
         // A cell ends at two spaces in a row (single spaces are inside names: `NOMINATED NODE`).
-        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).is_none_or(|c| *c == ' '))
-        {
+        while i < chars.len() && !(chars[i] == ' ' && chars.get(i + 1).is_none_or(|c| *c == ' ')) {
             i += 1;
         }
         let name: String = chars[start..i].iter().collect();
@@ -582,7 +593,10 @@ pub fn cut_row(row: &str, cols: &[(usize, String)]) -> Vec<String> {
     if aligned {
         let mut out = Vec::with_capacity(cols.len());
         for (i, (start, _)) in cols.iter().enumerate() {
-            let end = cols.get(i + 1).map_or(chars.len(), |c| c.0).min(chars.len());
+            let end = cols
+                .get(i + 1)
+                .map_or(chars.len(), |c| c.0)
+                .min(chars.len());
             let cell: String = if *start < end {
                 chars[*start..end].iter().collect()
             } else {
@@ -649,7 +663,7 @@ pub fn expand_tabs(s: &str) -> String {
 /// Human form of a byte count in binary units, exact when it can be (`1Gi`, `768Mi`, `1536Ki`).
 pub fn human_bytes(b: u64) -> String {
     for (unit, m) in [("Ti", GIB * 1024), ("Gi", GIB), ("Mi", MIB), ("Ki", KIB)] {
-        if b >= m && b % m == 0 {
+        if b >= m && b.is_multiple_of(m) {
             return format!("{}{unit}", b / m);
         }
     }
@@ -733,7 +747,16 @@ mod tests {
         assert_eq!(quantity_millis("1930m"), Some(1930));
         // Kubernetes rounds fractional bytes up.
         assert_eq!(quantity_bytes("1500m"), Some(2));
-        for bad in ["", "Gi", "1.2.3", "-1Gi", "1Zi", "abc", "1e99", "99999999999999999999Ei"] {
+        for bad in [
+            "",
+            "Gi",
+            "1.2.3",
+            "-1Gi",
+            "1Zi",
+            "abc",
+            "1e99",
+            "99999999999999999999Ei",
+        ] {
             assert_eq!(quantity_bytes(bad), None, "{bad}");
         }
     }
@@ -753,7 +776,10 @@ mod tests {
             (Some(33), 70, Some(900))
         );
         let a = EventAge::parse("<invalid>");
-        assert_eq!((a.last_seen_secs, a.count, a.first_seen_secs), (None, 1, None));
+        assert_eq!(
+            (a.last_seen_secs, a.count, a.first_seen_secs),
+            (None, 1, None)
+        );
     }
 
     #[test]
@@ -768,14 +794,28 @@ mod tests {
 
     #[test]
     fn tables_cut_at_header_columns() {
-        let cols = header_columns("NAME        READY   STATUS    RESTARTS      AGE   NOMINATED NODE");
+        let cols =
+            header_columns("NAME        READY   STATUS    RESTARTS      AGE   NOMINATED NODE");
         let names: Vec<&str> = cols.iter().map(|c| c.1.as_str()).collect();
         assert_eq!(
             names,
-            ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "NOMINATED NODE"]
+            [
+                "NAME",
+                "READY",
+                "STATUS",
+                "RESTARTS",
+                "AGE",
+                "NOMINATED NODE"
+            ]
         );
-        let row = cut_row("api-1       1/2     Running   5 (2m ago)    85m   <none>", &cols);
-        assert_eq!(row, ["api-1", "1/2", "Running", "5 (2m ago)", "85m", "<none>"]);
+        let row = cut_row(
+            "api-1       1/2     Running   5 (2m ago)    85m   <none>",
+            &cols,
+        );
+        assert_eq!(
+            row,
+            ["api-1", "1/2", "Running", "5 (2m ago)", "85m", "<none>"]
+        );
         assert_eq!(human_bytes(GIB), "1Gi");
         assert_eq!(human_bytes(768 * MIB), "768Mi");
     }

@@ -7,8 +7,7 @@
 
 use super::k8s::{
     cut_row, header_columns, parse_age, quantity_bytes, quantity_millis, read_all_lines, At,
-    Container, ContainerState, Node, NodeCondition, Objects, Pod, Resources, Time,
-    HEAP_ENV_VARS,
+    Container, ContainerState, Node, NodeCondition, Objects, Pod, Resources, Time, HEAP_ENV_VARS,
 };
 use super::{ParseCtx, Parsed};
 use crate::model::Diagnostic;
@@ -302,7 +301,12 @@ impl Mapper<'_> {
             c.env.push(loc.at(i, (n.to_string(), val)));
         }
         for (key, list) in [("command", &mut c.command), ("args", &mut c.args)] {
-            for a in spec.get(key).and_then(Value::as_array).into_iter().flatten() {
+            for a in spec
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let Some(a) = a.as_str() else { continue };
                 let i = loc.find_containing(entry, end, a).unwrap_or(spec_i);
                 list.push(loc.at(i, a.to_string()));
@@ -537,7 +541,10 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
             "get-pods"
         };
         if facts.is_empty() {
-            diagnostics.push(Diagnostic::warning(None, "no pod rows under the table header"));
+            diagnostics.push(Diagnostic::warning(
+                None,
+                "no pod rows under the table header",
+            ));
         }
         return Parsed {
             facts,
@@ -595,11 +602,11 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
         m.collect(d);
     }
     diagnostics.extend(m.diags);
-    let list = docs
-        .iter()
-        .any(|d| d.get("items").is_some())
-        .then_some("list-")
-        .unwrap_or("");
+    let list = if docs.iter().any(|d| d.get("items").is_some()) {
+        "list-"
+    } else {
+        ""
+    };
     let what = if m.out.pods.is_empty() && !m.out.nodes.is_empty() {
         "node"
     } else {
@@ -623,8 +630,14 @@ mod tests {
 
     #[test]
     fn detects_objects_and_tables_not_journal_json() {
-        assert!(detect("{\n    \"apiVersion\": \"v1\",\n    \"kind\": \"Pod\",\n", "x"));
-        assert!(detect("apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n", "x"));
+        assert!(detect(
+            "{\n    \"apiVersion\": \"v1\",\n    \"kind\": \"Pod\",\n",
+            "x"
+        ));
+        assert!(detect(
+            "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n",
+            "x"
+        ));
         assert!(detect("NAME    READY   STATUS    RESTARTS   AGE\n", "x"));
         assert!(!detect(
             "{\"__REALTIME_TIMESTAMP\":\"1\",\"MESSAGE\":\"apiVersion kind\"}\n",

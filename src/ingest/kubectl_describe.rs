@@ -7,8 +7,8 @@
 
 use super::k8s::{
     cut_row, expand_tabs, header_columns, quantity_bytes, quantity_millis, read_all_lines, At,
-    Container, ContainerState, Event, EventAge, Node, NodeCondition, Objects, Pod, Resources,
-    Time, HEAP_ENV_VARS,
+    Container, ContainerState, Event, EventAge, Node, NodeCondition, Objects, Pod, Resources, Time,
+    HEAP_ENV_VARS,
 };
 use super::{ParseCtx, Parsed};
 use crate::model::Diagnostic;
@@ -25,9 +25,15 @@ pub fn detect(head: &str, _path: &str) -> bool {
         return false;
     }
     head.lines().any(|l| {
-        ["Namespace:", "Containers:", "Roles:", "Role:", "Conditions:"]
-            .iter()
-            .any(|k| l.starts_with(k))
+        [
+            "Namespace:",
+            "Containers:",
+            "Roles:",
+            "Role:",
+            "Conditions:",
+        ]
+        .iter()
+        .any(|k| l.starts_with(k))
     })
 }
 
@@ -186,6 +192,12 @@ impl Reader<'_> {
         } else {
             let mut pod = obj.pod;
             pod.source = self.ctx.source;
+            if pod.containers.is_empty() {
+                self.diags.push(Diagnostic::warning(
+                    Some(pod.name.line),
+                    format!("pod {} lists no containers", pod.name.value),
+                ));
+            }
             self.out.pods.push(pod);
         }
     }
@@ -375,7 +387,9 @@ impl Reader<'_> {
                 match key {
                     "Reason" => s.reason = Some(at(value)),
                     "Message" => s.message = Some(at(value)),
-                    "Exit Code" => s.exit_code = value.parse().ok().map(|v| At::new(v, l.line, &l.raw)),
+                    "Exit Code" => {
+                        s.exit_code = value.parse().ok().map(|v| At::new(v, l.line, &l.raw))
+                    }
                     "Signal" => s.signal = value.parse().ok().map(|v| At::new(v, l.line, &l.raw)),
                     "Started" => s.started = Some(At::new(Time::parse(value), l.line, &l.raw)),
                     "Finished" => s.finished = Some(At::new(Time::parse(value), l.line, &l.raw)),
@@ -395,8 +409,11 @@ impl Reader<'_> {
             Block::Env => {
                 if let Some((key, value)) = key_value(content) {
                     if HEAP_ENV_VARS.contains(&key) {
-                        c.env
-                            .push(At::new((key.to_string(), value.to_string()), l.line, &l.raw));
+                        c.env.push(At::new(
+                            (key.to_string(), value.to_string()),
+                            l.line,
+                            &l.raw,
+                        ));
                     }
                 }
             }
@@ -618,7 +635,10 @@ mod tests {
     #[test]
     fn detects_pods_and_nodes_only() {
         assert!(detect("Name:         api\nNamespace:    shop\n", "x"));
-        assert!(detect("Name:               ip-1\nRoles:              <none>\n", "x"));
+        assert!(detect(
+            "Name:               ip-1\nRoles:              <none>\n",
+            "x"
+        ));
         assert!(!detect("Name: x\nsomething\n", "x"));
         assert!(!detect("Nov 21 14:23:07 h kernel: Name:\n", "x"));
     }

@@ -25,8 +25,8 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
     let mut looked = 0;
     for pod in pods(ctx) {
         for c in pod.all_containers() {
+            looked += 1;
             for (which, s) in terminated_states(c) {
-                looked += 1;
                 let Some(code) = s
                     .exit_code
                     .as_ref()
@@ -146,8 +146,8 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         &mut report,
         looked,
         format!("{n} SIGKILL exit(s) without an OOMKilled reason"),
-        format!("{looked} terminated container state(s) checked: no unexplained exit 137"),
-        "no terminated container states in the bundle",
+        format!("{looked} container(s) checked: no exit 137 without an OOMKilled reason"),
+        "no container states in the bundle",
     );
     report
 }
