@@ -3,7 +3,7 @@
 //! backed off.
 
 use super::{
-    container_fields, container_label, evidence, finding, int, pods, settle, text, Collector,
+    container_fields, container_label, evidence, fact, finding, int, pods, settle, text, Collector,
 };
 use crate::checks::{CheckContext, CheckReport};
 use crate::ingest::k8s::{Container, Event, Pod};
@@ -50,6 +50,15 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
     for pod in pods(ctx) {
         for c in pod.all_containers() {
             looked += 1;
+            if let Some(n) = &c.restart_count {
+                report.facts.push(fact(
+                    ctx,
+                    pod.source,
+                    format!("{} restart count", container_label(pod, c)),
+                    n.value.to_string(),
+                    n,
+                ));
+            }
             let waiting = c
                 .state
                 .as_ref()

@@ -2,7 +2,7 @@
 //! `Evicted`, `Evicted` events) and nodes that crossed an eviction threshold
 //! (`EvictionThresholdMet`).
 
-use super::{evidence, finding, int, nodes, pods, settle, text, Collector};
+use super::{evidence, fact, finding, int, nodes, pods, settle, text, Collector};
 use crate::checks::{CheckContext, CheckReport};
 use crate::ingest::k8s::{human_bytes, quantity_bytes, MIB};
 use crate::model::{Fix, Severity};
@@ -34,6 +34,16 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
     let mut looked = 0;
     for pod in pods(ctx) {
         looked += 1;
+        if let Some(st) = &pod.status {
+            let reason = pod.reason.as_ref().map_or("", |r| r.value.as_str());
+            report.facts.push(fact(
+                ctx,
+                pod.source,
+                format!("pod {} status", pod.display()),
+                format!("{} {reason}", st.value).trim().to_string(),
+                st,
+            ));
+        }
         let reason = pod.reason.as_ref().filter(|r| r.value == "Evicted");
         let table = pod.status.as_ref().filter(|s| s.value == "Evicted");
         let events: Vec<_> = pod

@@ -3,7 +3,7 @@
 //! their liveness probe or outlive their termination grace period the same way.
 
 use super::{
-    container_fields, container_label, evidence, finding, finished_utc, int, kernel_oom_for,
+    container_fields, container_label, evidence, fact, finding, finished_utc, int, kernel_oom_for,
     missing_kernel_log, pods, settle, state_evidence, terminated_states, text, Collector,
 };
 use crate::checks::{CheckContext, CheckReport};
@@ -27,6 +27,16 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         for c in pod.all_containers() {
             looked += 1;
             for (which, s) in terminated_states(c) {
+                if let Some(e) = &s.exit_code {
+                    let reason = s.reason.as_ref().map_or("", |r| r.value.as_str());
+                    report.facts.push(fact(
+                        ctx,
+                        pod.source,
+                        format!("{} {which} exit code", container_label(pod, c)),
+                        format!("{} {reason}", e.value).trim().to_string(),
+                        e,
+                    ));
+                }
                 let Some(code) = s
                     .exit_code
                     .as_ref()
