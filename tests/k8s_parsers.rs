@@ -872,3 +872,105 @@ fn garbage_and_wrong_kinds_give_diagnostics_not_panics() {
         Some(1_073_741_824)
     );
 }
+
+#[test]
+fn node_object_and_multi_document_yaml() {
+    let node = r#"{
+    "apiVersion": "v1",
+    "kind": "Node",
+    "metadata": {
+        "name": "ip-10-42-7-19.eu-west-1.compute.internal",
+        "uid": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+    },
+    "status": {
+        "allocatable": {
+            "cpu": "1930m",
+            "memory": "7244280Ki"
+        },
+        "capacity": {
+            "cpu": "2",
+            "memory": "7934456Ki"
+        },
+        "conditions": [
+            {
+                "lastHeartbeatTime": "2026-11-21T14:24:51Z",
+                "lastTransitionTime": "2026-11-21T14:22:40Z",
+                "message": "kubelet has insufficient memory available",
+                "reason": "KubeletHasInsufficientMemory",
+                "status": "True",
+                "type": "MemoryPressure"
+            }
+        ]
+    }
+}
+"#;
+    let p = object(node.as_bytes());
+    assert_eq!(p.format, "node-json");
+    let n = &p.facts.nodes[0];
+    assert_eq!(n.name.value, "ip-10-42-7-19.eu-west-1.compute.internal");
+    let c = &n.conditions[0];
+    assert_eq!(
+        (c.kind.as_str(), c.status.as_str(), c.line),
+        ("MemoryPressure", "True", 24)
+    );
+    assert_eq!(
+        c.last_transition.as_ref().and_then(|t| t.parsed),
+        rfc("2026-11-21T14:22:40Z")
+    );
+    assert_eq!(
+        n.capacity.memory_bytes.as_ref().map(|m| (m.value, m.line)),
+        Some((7_934_456 * 1024, 15))
+    );
+    assert_eq!(
+        n.allocatable
+            .memory_bytes
+            .as_ref()
+            .map(|m| (m.value, m.line)),
+        Some((7_244_280 * 1024, 11))
+    );
+
+    let docs = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\n  uid: 11111111-1111-4111-8111-111111111111\nspec:\n  containers:\n  - name: c\n    resources:\n      limits:\n        memory: 256Mi\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n  namespace: x\n  uid: 22222222-2222-4222-8222-222222222222\nspec:\n  containers:\n  - name: c\n    resources:\n      limits:\n        memory: 512Mi\n";
+    let p = object(docs.as_bytes());
+    assert_eq!(p.format, "pod-yaml");
+    let got: Vec<_> = p
+        .facts
+        .pods
+        .iter()
+        .map(|pod| {
+            let m = pod.containers[0]
+                .limits
+                .memory_bytes
+                .as_ref()
+                .expect("limit");
+            (pod.name.value.as_str(), pod.name.line, m.value, m.line)
+        })
+        .collect();
+    assert_eq!(got, [("a", 4, 268_435_456, 12), ("b", 17, 536_870_912, 25)]);
+}
+
+#[test]
+fn a_large_pod_list_parses_quickly() {
+    let one = String::from_utf8(fixture("k8s/pods-list.yaml")).expect("utf8");
+    // Repeat the items (with distinct uids) to 1,000 pods.
+    let (head, items) = one.split_once("items:\n").expect("items");
+    let (items, tail) = items.split_once("kind: List").expect("tail");
+    let mut big = format!("{head}items:\n");
+    for i in 0..500 {
+        big.push_str(
+            &items
+                .replace("uid: 7e8f9a0b", &format!("uid: {i:08x}"))
+                .replace("uid: 2f3a4b5c", &format!("uid: {:08x}", i + 100_000)),
+        );
+    }
+    big.push_str("kind: List");
+    big.push_str(tail);
+    let t = std::time::Instant::now();
+    let p = object(big.as_bytes());
+    assert_eq!(p.facts.pods.len(), 1000);
+    assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
+    let last = &p.facts.pods[999];
+    assert_eq!(
+        last.containers[0].restart_count.as_ref().map(|r| r.line),
+        Some(248 + 499 * 257)
+    );
+}

@@ -48,6 +48,8 @@ fn is_table_header(line: &str) -> bool {
 /// Finds the lines that state values, since the deserialiser forgets them.
 struct Locator<'a> {
     lines: &'a [(u64, String)],
+    /// Each line reduced by `normalized`, computed once: every lookup compares against these.
+    keys: Vec<String>,
 }
 
 /// A line reduced to `key: value` whether it was JSON (`"key": "value",`) or YAML (`- key: value`).
@@ -56,12 +58,17 @@ fn normalized(line: &str) -> String {
     t.replace('"', "")
 }
 
-impl Locator<'_> {
+impl<'a> Locator<'a> {
+    fn new(lines: &'a [(u64, String)]) -> Self {
+        let keys = lines.iter().map(|l| normalized(&l.1)).collect();
+        Locator { lines, keys }
+    }
+
     /// First index in `from..to` whose line is `key: value`.
     fn find_kv(&self, from: usize, to: usize, key: &str, value: &str) -> Option<usize> {
         let want = format!("{key}: {value}");
         let to = to.min(self.lines.len());
-        (from.min(to)..to).find(|&i| normalized(&self.lines[i].1) == want)
+        (from.min(to)..to).find(|&i| self.keys[i] == want)
     }
 
     /// The index in `from..to` closest to `anchor` whose line is `key: value`.
@@ -76,7 +83,7 @@ impl Locator<'_> {
         let want = format!("{key}: {value}");
         let to = to.min(self.lines.len());
         (from.min(to)..to)
-            .filter(|&i| normalized(&self.lines[i].1) == want)
+            .filter(|&i| self.keys[i] == want)
             .min_by_key(|&i| i.abs_diff(anchor))
     }
 
@@ -85,10 +92,7 @@ impl Locator<'_> {
         let (bare, open) = (format!("{key}:"), format!("{key}: {{"));
         let to = to.min(self.lines.len());
         (from.min(to)..to)
-            .filter(|&i| {
-                let n = normalized(&self.lines[i].1);
-                n == bare || n == open
-            })
+            .filter(|&i| self.keys[i] == bare || self.keys[i] == open)
             .min_by_key(|&i| i.abs_diff(anchor))
     }
 
@@ -169,12 +173,9 @@ impl Mapper<'_> {
                 meta("name").and_then(|n| self.loc.find_kv(self.cursor, usize::MAX, "name", n))
             })
             .unwrap_or(self.cursor);
-        let end = self
-            .anchors
-            .iter()
-            .copied()
-            .find(|a| *a > anchor)
-            .unwrap_or(usize::MAX);
+        // Anchors are in line order.
+        let next = self.anchors.partition_point(|a| *a <= anchor);
+        let end = self.anchors.get(next).copied().unwrap_or(usize::MAX);
         let meta_start = self.cursor;
         self.cursor = anchor + 1;
         (meta_start, anchor, end)
@@ -325,7 +326,7 @@ impl Mapper<'_> {
             .or_else(|| {
                 (spec_i + 1..end.min(loc.lines.len()))
                     .rev()
-                    .find(|&i| normalized(&loc.lines[i].1) == format!("name: {name}"))
+                    .find(|&i| loc.keys[i] == format!("name: {name}"))
             })
             .unwrap_or(spec_i);
         if let Some(id) = id.filter(|s| !s.is_empty()) {
@@ -591,7 +592,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
         .map(|(i, _)| i)
         .collect();
     let mut m = Mapper {
-        loc: Locator { lines: &lines },
+        loc: Locator::new(&lines),
         ctx,
         out: Objects::default(),
         diags: Vec::new(),
