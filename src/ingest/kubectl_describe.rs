@@ -179,7 +179,7 @@ impl Reader<'_> {
             self.diags.push(Diagnostic::warning(
                 Some(name.line),
                 format!(
-                    "the describe output of {} ends before its Events section (truncated?)",
+                    "the describe output of {} ends before its Events section (truncated, or run with --show-events=false)",
                     name.value
                 ),
             ));
@@ -641,6 +641,21 @@ mod tests {
         ));
         assert!(!detect("Name: x\nsomething\n", "x"));
         assert!(!detect("Nov 21 14:23:07 h kernel: Name:\n", "x"));
+    }
+
+    #[test]
+    fn signal_and_message_of_a_terminated_state() {
+        let text = "Name:         w\nNamespace:    n\nContainers:\n  w:\n    State:          Terminated\n      Reason:       Error\n      Message:      killed\n      Exit Code:    137\n      Signal:       9\n      Started:      Thu, 01 Jan 1970 00:00:00 +0000\n      Finished:     Mon, 25 May 2026 14:23:07 -0700\n    Ready:          False\nEvents:  <none>\n";
+        let p = parse_str(text);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let s = p.facts.pods[0].containers[0].state.clone().expect("state");
+        assert_eq!(s.signal.map(|x| (x.value, x.line)), Some((9, 9)));
+        assert_eq!(s.message.map(|x| x.value), Some("killed".to_string()));
+        let finished = s.finished.expect("finished").value;
+        assert_eq!(
+            finished.parsed.map(|t| t.to_rfc3339()),
+            Some("2026-05-25T14:23:07-07:00".to_string())
+        );
     }
 
     #[test]

@@ -42,6 +42,15 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                 }
                 continue;
             };
+            if let Some(r) = &s.reason {
+                report.facts.push(fact(
+                    ctx,
+                    pod.source,
+                    format!("{label} {which}"),
+                    format!("{} OOMKilled", s.state),
+                    r,
+                ));
+            }
             let mut fields = container_fields(pod, c);
             if let Some(e) = &s.exit_code {
                 fields.insert("exit_code".into(), int(e.value));
