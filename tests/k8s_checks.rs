@@ -525,3 +525,22 @@ fn one_pod_in_describe_and_table_is_one_finding() {
     assert_eq!(f.len(), 1);
     assert_eq!(field(f[0], "container"), txt("api"));
 }
+
+#[test]
+fn extreme_values_do_not_overflow() {
+    let text = node_pod("15Ei", "--max-old-space-size=17592186044415")
+        .replace("84s (x3 over 72m)", "84s (x18446744073709551615 over 72m)")
+        .replace("83s (x4 over 85m)", "83s (x18446744073709551615 over 85m)")
+        .replace(
+            "Back-off restarting failed container api in pod",
+            "Back-off restarting failed container api x",
+        );
+    let r = run_text(
+        "d.txt",
+        &text.replace("Normal   Pulled ", "Warning  BackOff"),
+    );
+    let h = findings(&r, "k8s.runtime-heap-vs-limit");
+    assert_eq!(field(h[0], "heap_percent_of_limit"), int(106));
+    let f = findings(&r, "k8s.crashloop");
+    assert_eq!(field(f[0], "backoff_events"), int(i64::MAX));
+}

@@ -74,7 +74,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             }
             let label = container_label(pod, c);
             let mut fields = container_fields(pod, c);
-            let backoff_count: u64 = backoffs.iter().map(|e| e.age.count).sum();
+            let backoff_count = super::total(backoffs.iter().map(|e| e.age.count));
             fields.insert("backoff_events".into(), int(backoff_count));
             let mut ev = Vec::new();
             if let Some(w) = waiting {

@@ -94,7 +94,9 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             if let Some(r) = request {
                 fields.insert("request_bytes".into(), int(r));
             }
-            let suggested = usage.div_ceil(REQUEST_STEP_BYTES) * REQUEST_STEP_BYTES;
+            let suggested = usage
+                .div_ceil(REQUEST_STEP_BYTES)
+                .saturating_mul(REQUEST_STEP_BYTES);
             fixes.push(Fix {
                 title: "Request what the container uses".into(),
                 text: format!(
@@ -131,7 +133,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         if events.is_empty() {
             continue;
         }
-        let count: u64 = events.iter().map(|e| e.age.count).sum();
+        let count = super::total(events.iter().map(|e| e.age.count));
         let mut fields = crate::model::Fields::new();
         fields.insert("node".into(), text(&node.name.value));
         fields.insert("count".into(), int(count));

@@ -196,12 +196,18 @@ pub fn missing_kernel_log(check: &str, pod: &Pod, c: &Container, s: &ContainerSt
         .finished
         .as_ref()
         .and_then(|f| f.value.parsed)
-        .map(|t| {
+        .and_then(|t| {
             let fmt =
                 |d: chrono::DateTime<chrono::Utc>| d.format("%Y-%m-%d %H:%M:%S UTC").to_string();
             let utc = t.with_timezone(&chrono::Utc);
             let w = Duration::minutes(KERNEL_LOG_WINDOW_MINUTES);
-            format!(" --since \"{}\" --until \"{}\"", fmt(utc - w), fmt(utc + w))
+            let since = utc.checked_sub_signed(w)?;
+            let until = utc.checked_add_signed(w)?;
+            Some(format!(
+                " --since \"{}\" --until \"{}\"",
+                fmt(since),
+                fmt(until)
+            ))
         })
         .unwrap_or_default();
     let grep = if short.is_empty() {
@@ -258,4 +264,17 @@ pub fn settle(
         report.status = CheckStatus::NotApplicable;
         report.note = absent.to_string();
     }
+}
+
+/// Sum of event counts, saturating (counts come from the input).
+pub fn total(counts: impl Iterator<Item = u64>) -> u64 {
+    counts.fold(0, u64::saturating_add)
+}
+
+/// `part` as a whole percentage of `whole` (0 when `whole` is 0), without overflow.
+pub fn percent(part: u64, whole: u64) -> u64 {
+    if whole == 0 {
+        return 0;
+    }
+    u64::try_from(u128::from(part) * 100 / u128::from(whole)).unwrap_or(u64::MAX)
 }

@@ -70,7 +70,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             );
             severity = Severity::Warning;
         }
-        let count: u64 = insufficient.iter().map(|e| e.age.count).sum();
+        let count = super::total(insufficient.iter().map(|e| e.age.count));
         if count > 0 {
             fields.insert("insufficient_memory_events".into(), int(count));
             summary.push_str(&format!(" NodeHasInsufficientMemory seen {count} time(s)."));
@@ -83,7 +83,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                        usage so pods spread over nodes."
             .to_string();
         if let Some((cap, res)) = reserved(node) {
-            let pct = res * 100 / cap.max(1);
+            let pct = super::percent(res, cap);
             fields.insert("capacity_bytes".into(), int(cap));
             fields.insert("reserved_bytes".into(), int(res));
             fix.push_str(&format!(

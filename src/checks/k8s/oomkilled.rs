@@ -99,7 +99,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             }
             let mut fixes = Vec::new();
             if let Some(l) = limit {
-                let raised = l / LIMIT_RAISE_DEN * LIMIT_RAISE_NUM;
+                let raised = (l / LIMIT_RAISE_DEN).saturating_mul(LIMIT_RAISE_NUM);
                 fixes.push(Fix {
                     title: "Decide whether the limit or the workload is wrong".into(),
                     text: format!(

@@ -146,7 +146,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                 (Some(f), Some(h)) => {
                     fields.insert("heap_flag".into(), text(&f.flag));
                     fields.insert("heap_bytes".into(), int(h));
-                    fields.insert("heap_percent_of_limit".into(), int(h * 100 / limit.value.max(1)));
+                    fields.insert("heap_percent_of_limit".into(), int(super::percent(h, limit.value)));
                     ev.push(ctx.evidence(pod.source, f.line, &f.text));
                     let over = h >= limit.value;
                     (
@@ -158,7 +158,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                             f.flag,
                             f.origin,
                             human_bytes(limit.value),
-                            h * 100 / limit.value.max(1),
+                            super::percent(h, limit.value),
                             HEAP_SHARE_NUM * 100 / HEAP_SHARE_DEN,
                             if over {
                                 " The heap may grow past the limit itself, so the kernel OOM-kills the container instead of \

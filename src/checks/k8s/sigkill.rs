@@ -95,11 +95,12 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
                     }
                 };
                 if !probe_events.is_empty() {
-                    let failures: u64 = probe_events
-                        .iter()
-                        .filter(|e| e.reason == "Unhealthy")
-                        .map(|e| e.age.count)
-                        .sum();
+                    let failures = super::total(
+                        probe_events
+                            .iter()
+                            .filter(|e| e.reason == "Unhealthy")
+                            .map(|e| e.age.count),
+                    );
                     summary.push_str(&format!(
                         " The pod's events show {failures} failed liveness probe(s) and a kill by the kubelet: \
                          the likeliest sender of this SIGKILL."

@@ -37,14 +37,14 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             .collect();
         report.facts.push(CheckedFact {
             name: format!("node {} SystemOOM events", node.name.value),
-            value: events.iter().map(|e| e.age.count).sum::<u64>().to_string(),
+            value: super::total(events.iter().map(|e| e.age.count)).to_string(),
             path: Some(ctx.path(node.source)),
             line: events.first().map(|e| e.line),
         });
         if events.is_empty() {
             continue;
         }
-        let count: u64 = events.iter().map(|e| e.age.count).sum();
+        let count = super::total(events.iter().map(|e| e.age.count));
         let mut fields = crate::model::Fields::new();
         fields.insert("node".into(), text(&node.name.value));
         fields.insert("count".into(), int(count));
