@@ -974,3 +974,63 @@ fn a_large_pod_list_parses_quickly() {
         Some(248 + 499 * 257)
     );
 }
+
+#[test]
+fn echoed_command_lines_and_bare_arrays() {
+    let json = String::from_utf8(fixture("k8s/pod-oomkilled.json")).expect("utf8");
+    let echoed = format!("$ kubectl get pod cart-6f8b9c7d5-j4k8s -n shop -o json\n{json}");
+    assert_eq!(
+        sniff(echoed.as_bytes(), "x"),
+        Sniff::Text(SourceKind::K8sObject)
+    );
+    let p = object(echoed.as_bytes());
+    let c = &only_pod(&p).containers[0];
+    // Lines count from the top of the file, echo included.
+    assert_eq!(
+        c.last_state
+            .as_ref()
+            .and_then(|s| s.reason.as_ref())
+            .map(|r| r.line),
+        Some(177)
+    );
+    let broken = format!("$ kubectl get pod x -o json\n{}", &json[..200]);
+    let p = object(broken.as_bytes());
+    let d = p
+        .diagnostics
+        .iter()
+        .find(|d| d.message.starts_with("not valid JSON"))
+        .expect("diagnostic");
+    // The cut is on line 8 of the JSON, line 9 of the file.
+    assert_eq!(d.line, Some(9));
+
+    let array = format!("[\n{json}\n]\n");
+    let p = object(array.as_bytes());
+    assert_eq!(p.facts.pods.len(), 1);
+
+    let describe_text = format!(
+        "$ kubectl describe pod api-7f9c8d6b5-lq2xz -n shop\n{}",
+        String::from_utf8(fixture(
+            "bundles/oom-api-node/describe-api-7f9c8d6b5-lq2xz.txt"
+        ))
+        .expect("utf8")
+    );
+    assert_eq!(
+        sniff(describe_text.as_bytes(), "x"),
+        Sniff::Text(SourceKind::KubectlDescribe)
+    );
+    let p = describe(describe_text.as_bytes());
+    assert_eq!(only_pod(&p).name.line, 2);
+}
+
+#[test]
+fn wrapped_event_whose_remainder_starts_with_blanks() {
+    let text = "Name:         api\nNamespace:    shop\nContainers:\n  api:\n    State:          Running\nEvents:\n  Type     Reason   Age   From     Message\n  ----     ------   ----  ----     -------\n  Warning  BackOff  33s   kubelet  Back-off restarting\n    failed container api in pod api_shop(2c7713fd)\n  Normal   Pulled   1m    kubelet  Container image already present\n";
+    let p = describe(text.as_bytes());
+    let pod = only_pod(&p);
+    assert_eq!(pod.events.len(), 2);
+    assert_eq!(
+        pod.events[0].message,
+        "Back-off restarting    failed container api in pod api_shop(2c7713fd)"
+    );
+    assert_eq!(pod.events[1].reason, "Pulled");
+}

@@ -670,6 +670,20 @@ pub fn human_bytes(b: u64) -> String {
     format!("{b}")
 }
 
+/// A shell prompt echoing the command that produced the output (`$ kubectl describe pod api`),
+/// as hand-made bundles often start: not part of the output.
+pub fn is_command_echo(line: &str) -> bool {
+    let t = line.trim_start();
+    (t.starts_with("$ ") || t.starts_with("# ") || t.starts_with("> ")) && t.contains("kubectl")
+}
+
+/// The first line that is neither blank nor a command echo.
+pub fn first_content_line(text: &str) -> &str {
+    text.lines()
+        .find(|l| !l.trim().is_empty() && !is_command_echo(l))
+        .unwrap_or("")
+}
+
 /// Most lines a snapshot parser keeps in memory: describe and object dumps are small, a
 /// bigger one is not what it claims to be.
 pub const MAX_SNAPSHOT_LINES: usize = 2_000_000;

@@ -21,14 +21,14 @@ pub type Facts = Objects;
 /// JSON or YAML with `apiVersion` and `kind` (a journal export also starts with `{` but has
 /// `__REALTIME_TIMESTAMP`), or the `NAME … READY … STATUS … RESTARTS` table header.
 pub fn detect(head: &str, _path: &str) -> bool {
-    let first = head.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let first = super::k8s::first_content_line(head);
     if is_table_header(first) {
         return true;
     }
     if head.contains("__REALTIME_TIMESTAMP") {
         return false;
     }
-    if first.trim_start().starts_with('{') {
+    if first.trim_start().starts_with(['{', '[']) {
         return head.contains("\"apiVersion\"") && head.contains("\"kind\"");
     }
     let yaml_key = |k: &str| head.lines().any(|l| l.starts_with(k));
@@ -138,7 +138,11 @@ struct Mapper<'a> {
 impl Mapper<'_> {
     fn collect(&mut self, v: &Value) {
         let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
-        if let Some(items) = v.get("items").and_then(Value::as_array) {
+        // A bare array of objects (some bundle collectors write one), or a List's items.
+        if let Some(items) = v
+            .as_array()
+            .or_else(|| v.get("items").and_then(Value::as_array))
+        {
             for item in items {
                 self.collect(item);
             }
@@ -529,11 +533,13 @@ fn parse_table(lines: &[(u64, String)], ctx: &ParseCtx, diags: &mut Vec<Diagnost
 pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
     let (lines, mut diagnostics) = read_all_lines(reader, ctx.max_line_bytes);
     let count = lines.last().map_or(0, |l| l.0);
-    let first = lines
+    // Output starts after any echoed command line; serde sees only the output, so its error
+    // lines are shifted back by `skipped`.
+    let skipped = lines
         .iter()
-        .find(|l| !l.1.trim().is_empty())
-        .map(|l| l.1.as_str())
-        .unwrap_or("");
+        .take_while(|l| l.1.trim().is_empty() || super::k8s::is_command_echo(&l.1))
+        .count();
+    let first = lines.get(skipped).map(|l| l.1.as_str()).unwrap_or("");
     if is_table_header(first) {
         let facts = parse_table(&lines, ctx, &mut diagnostics);
         let format = if first.contains("NOMINATED NODE") || first.contains(" IP ") {
@@ -556,6 +562,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
     }
     let text = lines
         .iter()
+        .skip(skipped)
         .map(|l| l.1.as_str())
         .collect::<Vec<_>>()
         .join("\n");
@@ -565,7 +572,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
         match serde_json::from_str::<Value>(&text) {
             Ok(v) => docs.push(v),
             Err(e) => diagnostics.push(Diagnostic::warning(
-                Some(e.line() as u64),
+                Some(e.line() as u64 + skipped as u64),
                 format!("not valid JSON: {e}"),
             )),
         }
@@ -576,7 +583,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
                 Ok(v) => docs.push(v),
                 Err(e) => {
                     diagnostics.push(Diagnostic::warning(
-                        e.location().map(|l| l.line() as u64),
+                        e.location().map(|l| l.line() as u64 + skipped as u64),
                         format!("not valid YAML: {e}"),
                     ));
                     break;
@@ -645,6 +652,14 @@ mod tests {
             "x"
         ));
         assert!(!detect("{\"level\":30,\"msg\":\"kind\"}\n", "x"));
+        assert!(detect(
+            "$ kubectl get pods -A\nNAMESPACE   NAME   READY   STATUS   RESTARTS   AGE\n",
+            "x"
+        ));
+        assert!(detect(
+            "[\n  {\"apiVersion\": \"v1\", \"kind\": \"Pod\"}\n]\n",
+            "x"
+        ));
         assert!(!detect("Nov 21 14:23:07 host kernel: x\n", "x"));
     }
 }

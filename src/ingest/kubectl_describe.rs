@@ -20,8 +20,7 @@ pub type Facts = Objects;
 /// Describe output starts with `Name:` and has pod (`Namespace:`, `Containers:`) or node
 /// (`Roles:`, `Conditions:`) keys at column 0.
 pub fn detect(head: &str, _path: &str) -> bool {
-    let first = head.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    if !first.starts_with("Name:") {
+    if !super::k8s::first_content_line(head).starts_with("Name:") {
         return false;
     }
     head.lines().any(|l| {
@@ -641,6 +640,10 @@ mod tests {
         ));
         assert!(!detect("Name: x\nsomething\n", "x"));
         assert!(!detect("Nov 21 14:23:07 h kernel: Name:\n", "x"));
+        assert!(detect(
+            "$ kubectl describe pod api -n shop\nName:         api\nNamespace:    shop\n",
+            "x"
+        ));
     }
 
     #[test]
