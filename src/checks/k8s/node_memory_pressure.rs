@@ -24,14 +24,13 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
     let mut out = Collector::default();
     let mut looked = 0;
     for node in nodes(ctx) {
-        let path = ctx.path(node.source);
         let pressure = node.conditions.iter().find(|c| c.kind == "MemoryPressure");
         if let Some(c) = pressure {
             looked += 1;
             report.facts.push(CheckedFact {
                 name: format!("node {} MemoryPressure", node.name.value),
                 value: format!("{} {}", c.status, c.reason).trim().to_string(),
-                path: Some(path.clone()),
+                path: Some(ctx.path(node.source)),
                 line: Some(c.line),
             });
         }
@@ -104,7 +103,6 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             title: "Relieve the node and stop overcommitting it".into(),
             text: fix,
         }];
-        let _ = path;
         out.add(
             node.name.value.clone(),
             finding(ID, severity, TITLE, summary, fields, ev, fixes),

@@ -3,9 +3,9 @@
 
 use super::{
     container_fields, container_label, evidence, fact, finding, finished_utc, int, kernel_oom_for,
-    missing_kernel_log, pods, state_evidence, terminated_states, text, Collector,
+    missing_kernel_log, pods, settle, state_evidence, terminated_states, text, Collector,
 };
-use crate::checks::{CheckContext, CheckReport, CheckStatus};
+use crate::checks::{CheckContext, CheckReport, CheckedFact};
 use crate::ingest::k8s::human_bytes;
 use crate::model::{Fix, Severity};
 
@@ -27,18 +27,15 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             let label = container_label(pod, c);
             let oom = terminated_states(c).find(|(_, s)| s.reason_is("OOMKilled"));
             let Some((which, s)) = oom else {
-                let state = c.state.as_ref().map_or("unknown".to_string(), |s| {
+                // Healthy: list the current state, so a reader sees what was ruled out.
+                if let Some(s) = &c.state {
                     let reason = s.reason.as_ref().map_or("", |r| r.value.as_str());
-                    format!("{} {reason}", s.state).trim().to_string()
-                });
-                if let Some(at) = c.state.as_ref().map(|s| (s.line, s.text.clone())) {
-                    report.facts.push(fact(
-                        ctx,
-                        pod.source,
-                        format!("{label} state"),
-                        state,
-                        &crate::ingest::k8s::At::new((), at.0, &at.1),
-                    ));
+                    report.facts.push(CheckedFact {
+                        name: format!("{label} state"),
+                        value: format!("{} {reason}", s.state).trim().to_string(),
+                        path: Some(ctx.path(pod.source)),
+                        line: (s.line > 0).then_some(s.line),
+                    });
                 }
                 continue;
             };
@@ -172,20 +169,13 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
         }
     }
     report.findings = out.findings;
-    report.status = if !report.findings.is_empty() {
-        CheckStatus::Fired
-    } else if looked > 0 {
-        CheckStatus::Healthy
-    } else {
-        CheckStatus::NotApplicable
-    };
-    report.note = match report.status {
-        CheckStatus::Fired => format!(
-            "{} of {looked} container(s) OOM-killed",
-            report.findings.len()
-        ),
-        CheckStatus::Healthy => format!("{looked} container(s) checked: none OOM-killed"),
-        CheckStatus::NotApplicable => "no pods in the bundle".into(),
-    };
+    let n = report.findings.len();
+    settle(
+        &mut report,
+        looked,
+        format!("{n} of {looked} container(s) OOM-killed"),
+        format!("{looked} container(s) checked: none OOM-killed"),
+        "no pods in the bundle",
+    );
     report
 }
