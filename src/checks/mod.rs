@@ -4,6 +4,7 @@
 
 pub mod fd_low_soft_limit;
 pub mod fd_near_limit;
+pub mod k8s;
 pub mod mem_cgroup_near_limit;
 pub mod net_accept_queue;
 pub mod net_client_pool;
@@ -161,6 +162,46 @@ pub const ALL: &[Check] = &[
         id: mem_cgroup_near_limit::ID,
         title: mem_cgroup_near_limit::TITLE,
         run: mem_cgroup_near_limit::run,
+    },
+    Check {
+        id: k8s::oomkilled::ID,
+        title: k8s::oomkilled::TITLE,
+        run: k8s::oomkilled::run,
+    },
+    Check {
+        id: k8s::sigkill::ID,
+        title: k8s::sigkill::TITLE,
+        run: k8s::sigkill::run,
+    },
+    Check {
+        id: k8s::crashloop::ID,
+        title: k8s::crashloop::TITLE,
+        run: k8s::crashloop::run,
+    },
+    Check {
+        id: k8s::node_memory_pressure::ID,
+        title: k8s::node_memory_pressure::TITLE,
+        run: k8s::node_memory_pressure::run,
+    },
+    Check {
+        id: k8s::eviction::ID,
+        title: k8s::eviction::TITLE,
+        run: k8s::eviction::run,
+    },
+    Check {
+        id: k8s::system_oom::ID,
+        title: k8s::system_oom::TITLE,
+        run: k8s::system_oom::run,
+    },
+    Check {
+        id: k8s::runtime_heap::ID,
+        title: k8s::runtime_heap::TITLE,
+        run: k8s::runtime_heap::run,
+    },
+    Check {
+        id: k8s::no_memory_limit::ID,
+        title: k8s::no_memory_limit::TITLE,
+        run: k8s::no_memory_limit::run,
     },
 ];
 

@@ -1,6 +1,7 @@
 //! Input kinds: each module is a pure function from bytes (or lines) to typed records.
 //! This module sniffs which kind a source is from its first bytes.
 
+pub mod k8s;
 pub mod k8s_object;
 pub mod kernel_report;
 pub mod kubectl_describe;
