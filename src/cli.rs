@@ -39,6 +39,7 @@ pub enum Command {
 pub enum Format {
     Text,
     Json,
+    Html,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +128,7 @@ fn format_for(args: &AnalyzeArgs) -> Format {
         .and_then(|e| e.to_str())
     {
         Some("json") => Format::Json,
+        Some("html" | "htm") => Format::Html,
         _ => Format::Text,
     }
 }
@@ -168,6 +170,7 @@ fn run_analyze(args: AnalyzeArgs) -> u8 {
     let text = match format_for(&args) {
         Format::Text => report::text::render(&report),
         Format::Json => report::json::render(&report),
+        Format::Html => report::html::render(&report),
     };
     if let Err(e) = emit(args.output.as_deref(), &text) {
         eprintln!("coroner: {e}");

@@ -1,0 +1,426 @@
+//! Structural tests of the HTML report: render real bundles, parse the page with an HTML
+//! parser, and assert on what a reader (and a browser) gets.
+
+use base64::Engine;
+use coroner::model::{Evidence, Finding, Fix, Severity, Source, SourceKind};
+use coroner::report::{html, json, Report, REPORT_VERSION};
+use coroner::signatures::Catalog;
+use coroner::{analyze, AnalyzeOptions};
+use scraper::{Html, Selector};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("valid selector")
+}
+
+fn bundle(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/bundles")
+        .join(name)
+}
+
+fn analyze_paths(paths: Vec<PathBuf>) -> Report {
+    let catalog = Catalog::load(&[]).expect("built-in catalog");
+    analyze(
+        &AnalyzeOptions {
+            paths,
+            ..Default::default()
+        },
+        &catalog,
+    )
+}
+
+fn text_of(doc: &Html, selector: &str) -> Vec<String> {
+    doc.select(&sel(selector))
+        .map(|e| e.text().collect::<String>())
+        .collect()
+}
+
+/// Physical line count of a file, as coroner counts it (a last line without newline counts).
+fn line_count(path: &Path) -> u64 {
+    let bytes = std::fs::read(path).expect("read bundle file");
+    let newlines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+    newlines + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"))
+}
+
+#[test]
+fn demo_bundle_has_one_card_per_finding_and_real_evidence_labels() {
+    let dir = bundle("oom-api-node");
+    let report = analyze_paths(vec![dir.clone()]);
+    assert!(!report.findings.is_empty(), "the demo bundle has findings");
+    let doc = Html::parse_document(&html::render(&report));
+
+    let cards: Vec<_> = doc.select(&sel("article.card")).collect();
+    assert_eq!(cards.len(), report.findings.len());
+    // Each verdict line links to a card that exists.
+    let ids: Vec<String> = cards
+        .iter()
+        .filter_map(|c| c.value().attr("id").map(str::to_string))
+        .collect();
+    let links: Vec<String> = doc
+        .select(&sel("#verdict a"))
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
+        .collect();
+    assert_eq!(links.len(), report.findings.len());
+    for l in &links {
+        assert!(ids.contains(&l.trim_start_matches('#').to_string()), "{l}");
+    }
+
+    // Every `path:line` label names a file of the bundle and a line inside it.
+    let labels = text_of(&doc, ".loc");
+    assert!(labels.len() >= report.findings.len());
+    let mut counts = BTreeMap::new();
+    for label in &labels {
+        let (path, line) = label.rsplit_once(':').expect("label is path:line");
+        let line: u64 = line.parse().expect("line number");
+        let n = *counts
+            .entry(path.to_string())
+            .or_insert_with(|| line_count(&dir.join(path)));
+        assert!(
+            line >= 1 && line <= n,
+            "{label} is outside {path} ({n} lines)"
+        );
+    }
+    // And every evidence line of the model is shown (the demo's findings are under the cap).
+    for f in &report.findings {
+        for e in &f.evidence {
+            assert!(labels.contains(&format!("{}:{}", e.path, e.line)));
+        }
+    }
+    // The OOM card's numbers are formatted with units.
+    let numbers = text_of(&doc, "#finding-1 .number").join(" | ");
+    assert!(numbers.contains("980 MiB"), "{numbers}");
+    assert!(numbers.contains("96 % of the 1 GiB limit"), "{numbers}");
+    assert!(numbers.contains("2,231"), "{numbers}");
+    // The killed pid is highlighted in its evidence.
+    let marks = text_of(&doc, "#finding-1 .excerpt mark");
+    assert!(marks.iter().any(|m| m == "48213"), "{marks:?}");
+}
+
+#[test]
+fn fix_snippets_are_present_verbatim_with_a_copy_button() {
+    let report = analyze_paths(vec![bundle("oom-api-node")]);
+    let doc = Html::parse_document(&html::render(&report));
+    let snippets = text_of(&doc, "article.card .code-block pre code");
+    let fixes: Vec<&Fix> = report.findings.iter().flat_map(|f| &f.fixes).collect();
+    assert_eq!(snippets.len(), fixes.len());
+    for fix in fixes {
+        let expected = format!("{}\n", fix.text.trim_end_matches('\n'));
+        assert!(
+            snippets.contains(&expected),
+            "missing fix snippet: {expected}"
+        );
+    }
+    assert_eq!(
+        doc.select(&sel("article.card .code-block button.copy"))
+            .count(),
+        snippets.len()
+    );
+}
+
+const HOSTILE: &[&str] = &[
+    "<script>alert(1)</script>",
+    "</textarea><textarea>",
+    "\"><img src=x onerror=alert(2)>",
+    "<a href=\"javascript:alert(3)\">click</a>",
+    "' onmouseover='alert(4)",
+    "<svg onload=alert(5)>",
+    "]]><!-- -->&amp;",
+];
+
+#[test]
+fn hostile_log_text_is_shown_as_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = String::new();
+    for (i, h) in HOSTILE.iter().enumerate() {
+        log.push_str(&format!(
+            "Nov 21 14:23:{:02} h kernel: nf_conntrack: table full, dropping packet {h}\n",
+            i
+        ));
+        log.push_str(&format!(
+            "2026-11-21T14:24:{:02}+00:00 h app[7]: connect ECONNREFUSED 10.0.0.{i}:80 {h}\n",
+            i
+        ));
+    }
+    // A hostile file name too: it is shown as a path label and a lane name.
+    let name = "x\"><img src=y onerror=alert(6)><script>.log";
+    std::fs::write(dir.path().join(name), &log).expect("write");
+    let report = analyze_paths(vec![dir.path().to_path_buf()]);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.signature == "net.conntrack-full"),
+        "the hostile lines match: {:?}",
+        report
+            .findings
+            .iter()
+            .map(|f| &f.signature)
+            .collect::<Vec<_>>()
+    );
+    let page = html::render(&report);
+    let doc = Html::parse_document(&page);
+
+    // The only script is ours; nothing hostile became an element or an attribute.
+    assert_eq!(doc.select(&sel("script")).count(), 1);
+    for bad in [
+        "img", "textarea", "iframe", "object", "embed", "link", "base", "form",
+    ] {
+        assert_eq!(
+            doc.select(&sel(bad)).count(),
+            0,
+            "a <{bad}> element appeared"
+        );
+    }
+    for el in doc.select(&sel("*")) {
+        for (attr, value) in el.value().attrs() {
+            assert!(!attr.starts_with("on"), "event handler attribute {attr}");
+            assert!(
+                !value.to_ascii_lowercase().contains("javascript:"),
+                "{attr}={value}"
+            );
+        }
+    }
+    assert_eq!(doc.select(&sel("svg[onload]")).count(), 0);
+    // The text survives, byte for byte, in evidence and in the events table.
+    let evidence = text_of(&doc, ".excerpt code").join("\n");
+    let table = text_of(&doc, "table.events td.logtext").join("\n");
+    for h in HOSTILE {
+        assert!(evidence.contains(h), "evidence lost {h}");
+    }
+    assert!(table.contains(HOSTILE[0]));
+    assert!(text_of(&doc, ".loc").iter().any(|l| l.starts_with(name)));
+    assert!(text_of(&doc, "svg.timeline .lane-label title")
+        .iter()
+        .any(|l| l == name));
+    // The raw page never holds a hostile tag unescaped.
+    assert_eq!(page.matches("<script").count(), 1);
+    assert!(!page.contains("<img"));
+    assert!(!page.contains("</textarea>"));
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let a = html::render(&analyze_paths(vec![bundle("oom-api-node")]));
+    let b = html::render(&analyze_paths(vec![bundle("oom-api-node")]));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn page_is_self_contained_under_a_strict_csp() {
+    let report = analyze_paths(vec![bundle("oom-api-node")]);
+    let doc = Html::parse_document(&html::render(&report));
+    let csp = doc
+        .select(&sel(r#"meta[http-equiv="Content-Security-Policy"]"#))
+        .next()
+        .and_then(|m| m.value().attr("content").map(str::to_string))
+        .expect("CSP meta tag");
+    assert!(csp.starts_with("default-src 'none';"), "{csp}");
+    assert!(csp.contains("img-src data:"));
+    assert!(!csp.contains("script-src 'unsafe-inline'"));
+
+    // The script-src hash is the hash of the one inline script, as rendered.
+    let script: String = doc
+        .select(&sel("script"))
+        .next()
+        .expect("copy script")
+        .text()
+        .collect();
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()));
+    assert!(
+        csp.contains(&format!("script-src 'sha256-{hash}'")),
+        "update html::CSP to script-src 'sha256-{hash}'"
+    );
+
+    // Nothing is fetched: no resource element, links only to fragments of the page itself.
+    for el in doc.select(&sel("*")) {
+        for (attr, value) in el.value().attrs() {
+            if matches!(
+                attr,
+                "src" | "href" | "xlink:href" | "action" | "data" | "poster" | "srcset"
+            ) {
+                assert!(
+                    value.starts_with('#') || value.starts_with("data:"),
+                    "{} {attr}={value}",
+                    el.value().name()
+                );
+                assert!(!value.contains("http://") && !value.contains("https://"));
+            }
+        }
+    }
+    for bad in [
+        "link", "img", "iframe", "object", "embed", "audio", "video", "source",
+    ] {
+        assert_eq!(doc.select(&sel(bad)).count(), 0, "<{bad}> in the page");
+    }
+    let style: String = doc.select(&sel("style")).flat_map(|s| s.text()).collect();
+    assert!(!style.contains("url(") && !style.contains("@import"));
+    assert!(style.contains("prefers-color-scheme: dark"));
+    assert!(style.contains("@media print"));
+}
+
+#[test]
+fn timeline_is_drawn_from_resolved_times_and_explains_the_rest() {
+    let report = analyze_paths(vec![bundle("oom-api-node")]);
+    let doc = Html::parse_document(&html::render(&report));
+    // The gateway's pino times are stated; the syslog times are not resolved.
+    assert_eq!(doc.select(&sel("svg.timeline")).count(), 1);
+    let lanes = text_of(&doc, "svg.timeline .lane-label title");
+    assert_eq!(lanes, vec!["gateway.log"]);
+    assert_eq!(doc.select(&sel("svg.timeline circle.mark")).count(), 2);
+    let note = text_of(&doc, "#timeline .note").join(" ");
+    assert!(note.contains("2 finding(s) are not on the chart"), "{note}");
+    let rows = doc.select(&sel("table.events tbody tr")).count();
+    assert_eq!(rows, report.findings.len());
+    let first_row = text_of(&doc, "table.events tbody tr:first-child td").join("|");
+    assert!(
+        first_row.starts_with("2026-11-21 14:23:07.102 UTC|stated in the line|gateway.log:3|"),
+        "{first_row}"
+    );
+}
+
+#[test]
+fn no_resolved_time_means_no_chart_but_a_sentence() {
+    let report = analyze_paths(vec![bundle("oom-api-node").join("kern.log")]);
+    let doc = Html::parse_document(&html::render(&report));
+    assert_eq!(doc.select(&sel("svg.timeline")).count(), 0);
+    let note = text_of(&doc, "#timeline .note").join(" ");
+    assert!(note.starts_with("No chart:"), "{note}");
+}
+
+#[test]
+fn an_empty_report_still_renders_every_section() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("quiet.log"),
+        "Nov 21 14:00:00 h systemd[1]: Started x.\n",
+    )
+    .expect("write");
+    let report = analyze_paths(vec![dir.path().to_path_buf()]);
+    let doc = Html::parse_document(&html::render(&report));
+    for id in [
+        "verdict", "timeline", "findings", "checked", "missing", "sources",
+    ] {
+        assert_eq!(
+            doc.select(&sel(&format!("section#{id}"))).count(),
+            1,
+            "{id}"
+        );
+    }
+    assert_eq!(doc.select(&sel("article.card")).count(), 0);
+    assert!(text_of(&doc, "h1")[0].starts_with("No known failure signature matched in 1 source"));
+}
+
+fn finding(i: usize) -> Finding {
+    Finding {
+        signature: "net.econnrefused".into(),
+        severity: if i.is_multiple_of(3) {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        },
+        title: format!("finding {i}"),
+        summary: "s".into(),
+        count: 1,
+        first: Some(format!("2026-11-21T14:{:02}:{:02}Z", i / 60 % 60, i % 60)),
+        last: None,
+        fields: Default::default(),
+        evidence: (0..25)
+            .map(|l| Evidence {
+                path: "a.log".into(),
+                line: l + 1,
+                text: "x".repeat(3000),
+            })
+            .collect(),
+        evidence_omitted: 1000,
+        fixes: Vec::new(),
+    }
+}
+
+#[test]
+fn big_reports_are_capped() {
+    let report = Report {
+        version: REPORT_VERSION,
+        sources: vec![Source {
+            path: "a.log".into(),
+            kind: SourceKind::Log,
+            format: "syslog".into(),
+            lines: 100_000,
+            skipped: None,
+            diagnostics: Vec::new(),
+        }],
+        findings: (0..500).map(finding).collect(),
+        checks: Vec::new(),
+        missing: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let page = html::render(&report);
+    let doc = Html::parse_document(&page);
+    assert_eq!(doc.select(&sel("article.card")).count(), 500);
+    assert_eq!(
+        doc.select(&sel("table.events tbody tr")).count(),
+        html::view::MAX_EVENT_ROWS
+    );
+    assert_eq!(
+        doc.select(&sel("#verdict li")).count(),
+        html::view::MAX_VERDICT_ITEMS
+    );
+    assert!(doc.select(&sel("svg.timeline circle")).count() <= html::timeline::BUCKETS);
+    let first_card = doc.select(&sel("article.card")).next().expect("card");
+    assert_eq!(
+        first_card.select(&sel(".ev")).count(),
+        html::view::EXCERPTS_PER_FINDING
+    );
+    let more = first_card
+        .select(&sel(".more"))
+        .map(|m| m.text().collect::<String>())
+        .collect::<String>();
+    assert!(more.starts_with("and 1,017 more line(s)"), "{more}");
+    let clipped = first_card
+        .select(&sel(".clipped"))
+        .next()
+        .map(|m| m.text().collect::<String>())
+        .expect("long lines are clipped");
+    assert_eq!(clipped, "… 1,500 more bytes");
+    // 500 findings × 8 excerpts of 1,500 bytes, plus markup: well under 10 MB.
+    assert!(page.len() < 10_000_000, "{} bytes", page.len());
+}
+
+#[test]
+fn html_and_json_come_from_one_model() {
+    let report = analyze_paths(vec![bundle("oom-api-node")]);
+    let j: serde_json::Value = serde_json::from_str(&json::render(&report)).expect("json");
+    let doc = Html::parse_document(&html::render(&report));
+    let titles = text_of(&doc, "article.card h3");
+    let sigs = text_of(&doc, "article.card code.sig");
+    let findings = j["findings"].as_array().expect("findings");
+    assert_eq!(titles.len(), findings.len());
+    for (i, f) in findings.iter().enumerate() {
+        assert_eq!(titles[i], f["title"].as_str().expect("title"));
+        assert_eq!(sigs[i], f["signature"].as_str().expect("signature"));
+    }
+}
+
+#[test]
+fn cli_picks_html_from_the_output_extension() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("report.html");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .arg("analyze")
+        .arg(bundle("oom-api-node"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("run coroner");
+    assert!(status.success());
+    let page = std::fs::read_to_string(&out).expect("report written");
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    let explicit = std::process::Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args(["analyze", "--format", "html"])
+        .arg(bundle("oom-api-node"))
+        .output()
+        .expect("run coroner");
+    assert_eq!(String::from_utf8_lossy(&explicit.stdout), page);
+}
