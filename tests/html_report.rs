@@ -424,3 +424,97 @@ fn cli_picks_html_from_the_output_extension() {
         .expect("run coroner");
     assert_eq!(String::from_utf8_lossy(&explicit.stdout), page);
 }
+
+fn report_with_checks() -> Report {
+    use coroner::checks::{CheckReport, CheckStatus, CheckedFact, Missing};
+    use coroner::model::{Diagnostic, Level};
+    let mut healthy = CheckReport::new("fd.near-limit", "Open file descriptors against the limit");
+    healthy.status = CheckStatus::Healthy;
+    healthy.note = "127 of 1,024 fds in use".into();
+    healthy.facts = vec![
+        CheckedFact {
+            name: "Max open files (soft) of pid 4242".into(),
+            value: "1024".into(),
+            path: Some("proc/4242/limits".into()),
+            line: Some(9),
+        },
+        CheckedFact {
+            name: "open fds of pid 4242".into(),
+            value: "127".into(),
+            path: Some("lsof.txt".into()),
+            line: None,
+        },
+    ];
+    let na = CheckReport::new("net.somaxconn", "Listen backlog against net.core.somaxconn");
+    Report {
+        version: REPORT_VERSION,
+        sources: vec![
+            Source {
+                path: "proc/4242/limits".into(),
+                kind: SourceKind::ProcLimits,
+                format: "proc-limits".into(),
+                lines: 17,
+                skipped: None,
+                diagnostics: vec![Diagnostic::warning(
+                    Some(3),
+                    "unparsable limit row <b>x</b>",
+                )],
+            },
+            Source {
+                path: "core.bin".into(),
+                kind: SourceKind::Unknown,
+                format: String::new(),
+                lines: 0,
+                skipped: Some("binary (ELF core)".into()),
+                diagnostics: Vec::new(),
+            },
+        ],
+        findings: Vec::new(),
+        checks: vec![healthy, na],
+        missing: vec![Missing {
+            check: "mem.oom-kill-memcg".into(),
+            what: "memory.stat of the OOM-killed container's cgroup".into(),
+            why: "Splits anon from file memory at the time of the kill.".into(),
+            command: "cat /sys/fs/cgroup/kubepods.slice/memory.stat".into(),
+        }],
+        diagnostics: vec![Diagnostic {
+            level: Level::Error,
+            path: Some("missing/dir".into()),
+            line: None,
+            message: "cannot read: No such file or directory".into(),
+        }],
+    }
+}
+
+#[test]
+fn checks_missing_evidence_and_sources_are_listed() {
+    let report = report_with_checks();
+    let page = html::render(&report);
+    std::fs::write(
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("checks-report.html"),
+        &page,
+    )
+    .expect("write for inspection");
+    let doc = Html::parse_document(&page);
+    let healthy = text_of(&doc, "#checked .check.status-healthy").join(" ");
+    assert!(healthy.contains("127 of 1,024 fds in use"), "{healthy}");
+    assert!(healthy.contains("Max open files (soft) of pid 4242"));
+    assert!(text_of(&doc, "#checked .loc").contains(&"proc/4242/limits:9".to_string()));
+    assert_eq!(doc.select(&sel("#checked .check.status-na")).count(), 1);
+    let command = text_of(&doc, "#missing pre code");
+    assert_eq!(
+        command,
+        vec!["cat /sys/fs/cgroup/kubepods.slice/memory.stat".to_string()]
+    );
+    assert_eq!(doc.select(&sel("#missing button.copy")).count(), 1);
+    let sources = text_of(&doc, "#sources tbody").join(" ");
+    assert!(sources.contains("skipped: binary (ELF core)"));
+    assert!(
+        sources.contains("unparsable limit row <b>x</b>"),
+        "{sources}"
+    );
+    assert!(text_of(&doc, "#sources .loc").contains(&"proc/4242/limits:3".to_string()));
+    assert_eq!(doc.select(&sel("#sources b")).count(), 0);
+    let diags = text_of(&doc, "#sources .diagnostics li").join(" ");
+    assert!(diags.contains("missing/dir") && diags.contains("cannot read"));
+}

@@ -78,14 +78,17 @@ pub fn instant(t: &DateTime<Utc>) -> String {
     }
 }
 
-/// A compact axis label; the date is shown only when the span covers more than a day.
-pub fn axis_label(t: &DateTime<Utc>, span_seconds: i64) -> String {
-    if span_seconds > 86_400 {
+/// A compact axis label: the date only when the span covers more than a day, seconds only
+/// when ticks are less than a minute apart, milliseconds only when they are under a second.
+pub fn axis_label(t: &DateTime<Utc>, span_ms: i64, step_ms: i64) -> String {
+    if span_ms > 86_400_000 {
         t.format("%m-%d %H:%M").to_string()
-    } else if span_seconds > 600 {
-        t.format("%H:%M").to_string()
-    } else {
+    } else if step_ms < 1_000 {
+        t.format("%H:%M:%S%.3f").to_string()
+    } else if step_ms < 60_000 {
         t.format("%H:%M:%S").to_string()
+    } else {
+        t.format("%H:%M").to_string()
     }
 }
 
@@ -181,9 +184,10 @@ mod tests {
             .single()
             .expect("valid");
         assert_eq!(instant(&t), "2026-11-21 14:23:07.102 UTC");
-        assert_eq!(axis_label(&t, 30), "14:23:07");
-        assert_eq!(axis_label(&t, 3600), "14:23");
-        assert_eq!(axis_label(&t, 200_000), "11-21 14:23");
+        assert_eq!(axis_label(&t, 30_000, 5_000), "14:23:07");
+        assert_eq!(axis_label(&t, 900, 100), "14:23:07.102");
+        assert_eq!(axis_label(&t, 3_600_000, 600_000), "14:23");
+        assert_eq!(axis_label(&t, 200_000_000, 86_400_000), "11-21 14:23");
         assert_eq!(duration_ms(209), "209 ms");
         assert_eq!(duration_ms(2415), "2.4 s");
         assert_eq!(duration_ms(192_000), "3 min 12 s");

@@ -139,10 +139,40 @@ pub struct ChartView {
     pub legend: Vec<LegendItem>,
 }
 
-/// Axis steps tried in order; the first giving at most `MAX_TICKS` ticks wins.
-const TICK_STEPS_S: &[i64] = &[
-    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400,
-    172_800, 604_800,
+/// Axis steps (milliseconds) tried in order; the first giving at most `MAX_TICKS` ticks wins.
+const TICK_STEPS_MS: &[i64] = &[
+    1,
+    2,
+    5,
+    10,
+    20,
+    50,
+    100,
+    200,
+    500,
+    1_000,
+    2_000,
+    5_000,
+    10_000,
+    15_000,
+    30_000,
+    60_000,
+    120_000,
+    300_000,
+    600_000,
+    900_000,
+    1_800_000,
+    3_600_000,
+    7_200_000,
+    10_800_000,
+    21_600_000,
+    43_200_000,
+    86_400_000,
+    172_800_000,
+    604_800_000,
+    2_592_000_000,
+    7_776_000_000,
+    31_536_000_000,
 ];
 const MAX_TICKS: i64 = 8;
 
@@ -440,30 +470,28 @@ fn lane_view(i: usize, lane: &LaneInput, scale: &Scale) -> LaneView {
 }
 
 fn ticks(scale: &Scale, axis_y: f64) -> Vec<TickView> {
-    let span_s = (scale.ms / 1000).max(1);
-    let step = TICK_STEPS_S
+    let span_ms = scale.ms.max(1);
+    let step = TICK_STEPS_MS
         .iter()
         .copied()
-        .find(|s| span_s / s <= MAX_TICKS)
-        .unwrap_or(604_800);
-    let end = scale.start + Duration::milliseconds(scale.ms);
+        .find(|s| span_ms / s <= MAX_TICKS)
+        // Spans of decades (a clock reset in the bundle): no round step, but still few ticks.
+        .unwrap_or(span_ms / MAX_TICKS + 1);
     // First multiple of the step at or after the start (UTC-aligned, so labels are round).
-    let start_s = scale.start.timestamp();
-    let mut t = start_s - start_s.rem_euclid(step);
-    if t < start_s || (t == start_s && scale.start.timestamp_subsec_millis() > 0) {
-        t += step;
-    }
+    let start_ms = scale.start.timestamp_millis();
+    let mut t = start_ms + (step - start_ms.rem_euclid(step)) % step;
+    let end_ms = start_ms + scale.ms;
     let mut out = Vec::new();
-    while let Some(at) = DateTime::<Utc>::from_timestamp(t, 0) {
-        if at > end || out.len() > MAX_TICKS as usize + 1 {
+    while t <= end_ms && out.len() <= MAX_TICKS as usize {
+        let Some(at) = DateTime::<Utc>::from_timestamp_millis(t) else {
             break;
-        }
+        };
         out.push(TickView {
             x: num(scale.x(&at)),
             y1: num(TOP),
             y2: num(axis_y + 4.0),
             label_y: num(axis_y + 18.0),
-            label: format::axis_label(&at, span_s),
+            label: format::axis_label(&at, span_ms, step),
         });
         t += step;
     }
@@ -565,6 +593,33 @@ mod tests {
             })
             .sum();
         assert_eq!(total, 100_000, "every event is counted in some bucket");
+    }
+
+    #[test]
+    fn ticks_stay_few_over_any_span() {
+        for span_ms in [
+            10,
+            1_000,
+            59_000,
+            3_600_000,
+            86_400_000 * 40,
+            86_400_000 * 365 * 30,
+        ] {
+            let input = TimelineInput {
+                lanes: vec![LaneInput {
+                    label: "a.log".into(),
+                    volume: Vec::new(),
+                }],
+                hits: vec![hit(0, 0, Severity::Info), hit(0, span_ms, Severity::Info)],
+                ..Default::default()
+            };
+            let c = chart(&input).expect("chart");
+            assert!(
+                (2..=MAX_TICKS as usize + 1).contains(&c.ticks.len()),
+                "{span_ms} ms: {} ticks",
+                c.ticks.len()
+            );
+        }
     }
 
     #[test]
