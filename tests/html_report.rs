@@ -518,3 +518,86 @@ fn checks_missing_evidence_and_sources_are_listed() {
     let diags = text_of(&doc, "#sources .diagnostics li").join(" ");
     assert!(diags.contains("missing/dir") && diags.contains("cannot read"));
 }
+
+/// DESIGN.md: templates hold only `if`/`for`/`include`; formatting lives in Rust. And nothing
+/// in a template may switch escaping off.
+#[test]
+fn templates_hold_only_if_for_include_and_never_mark_text_safe() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("templates dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+        &mut files,
+    );
+    assert!(files.len() >= 3);
+    let allowed = ["if", "else", "endif", "for", "endfor", "include"];
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("template");
+        for tag in text.split("{%").skip(1) {
+            let keyword = tag
+                .trim_start_matches(['-', '+', '~'])
+                .split_whitespace()
+                .next()
+                .unwrap_or("");
+            assert!(
+                allowed.contains(&keyword),
+                "{}: tag `{keyword}` is not if/for/include",
+                f.display()
+            );
+        }
+        for expr in text.split("{{").skip(1) {
+            let expr = expr.split("}}").next().unwrap_or("");
+            assert!(
+                !expr.contains('|'),
+                "{}: filter in `{{{{{expr}}}}}`: format in the view-model",
+                f.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_hundred_thousand_matching_lines_make_a_small_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = String::with_capacity(100_000 * 96);
+    for i in 0..100_000u32 {
+        log.push_str(&format!(
+            "2026-11-21T{:02}:{:02}:{:02}+00:00 node-1 kernel: nf_conntrack: table full, dropping packet\n",
+            10 + i / 3600 % 12,
+            i / 60 % 60,
+            i % 60
+        ));
+    }
+    std::fs::write(dir.path().join("kern.log"), &log).expect("write");
+    let report = analyze_paths(vec![dir.path().to_path_buf()]);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.signature == "net.conntrack-full")
+        .expect("conntrack finding");
+    assert_eq!(f.count, 100_000);
+    let page = html::render(&report);
+    assert!(page.len() < 200_000, "{} bytes", page.len());
+    let doc = Html::parse_document(&page);
+    let card = doc.select(&sel("article.card")).next().expect("card");
+    assert_eq!(
+        card.select(&sel(".ev")).count(),
+        html::view::EXCERPTS_PER_FINDING
+    );
+    let more: String = card.select(&sel(".more")).flat_map(|m| m.text()).collect();
+    assert_eq!(
+        more,
+        "and 99,992 more line(s) not shown (the JSON output lists up to 20)"
+    );
+    assert!(text_of(&doc, "#verdict .count").contains(&"×100,000".to_string()));
+    assert_eq!(doc.select(&sel("svg.timeline")).count(), 1);
+}
