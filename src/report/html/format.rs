@@ -83,9 +83,9 @@ pub fn instant(t: &DateTime<Utc>) -> String {
 pub fn axis_label(t: &DateTime<Utc>, span_ms: i64, step_ms: i64) -> String {
     if span_ms > 86_400_000 {
         t.format("%m-%d %H:%M").to_string()
-    } else if step_ms < 1_000 {
+    } else if step_ms < 1_000 && t.timestamp_subsec_millis() != 0 {
         t.format("%H:%M:%S%.3f").to_string()
-    } else if step_ms < 60_000 {
+    } else if step_ms < 60_000 || t.timestamp() % 60 != 0 {
         t.format("%H:%M:%S").to_string()
     } else {
         t.format("%H:%M").to_string()
@@ -186,6 +186,8 @@ mod tests {
         assert_eq!(instant(&t), "2026-11-21 14:23:07.102 UTC");
         assert_eq!(axis_label(&t, 30_000, 5_000), "14:23:07");
         assert_eq!(axis_label(&t, 900, 100), "14:23:07.102");
+        let whole = Utc.timestamp_opt(1795270980, 0).single().expect("valid");
+        assert_eq!(axis_label(&whole, 900, 100), "14:23:00");
         assert_eq!(axis_label(&t, 3_600_000, 600_000), "14:23");
         assert_eq!(axis_label(&t, 200_000_000, 86_400_000), "11-21 14:23");
         assert_eq!(duration_ms(209), "209 ms");
