@@ -188,7 +188,12 @@ mod tests {
         assert_eq!(axis_label(&t, 900, 100), "14:23:07.102");
         let whole = Utc.timestamp_opt(1795270980, 0).single().expect("valid");
         assert_eq!(axis_label(&whole, 900, 100), "14:23:00");
-        assert_eq!(axis_label(&t, 3_600_000, 600_000), "14:23");
+        assert_eq!(axis_label(&whole, 3_600_000, 600_000), "14:23");
+        assert_eq!(
+            axis_label(&t, 3_600_000, 600_000),
+            "14:23:07",
+            "off-step: seconds"
+        );
         assert_eq!(axis_label(&t, 200_000_000, 86_400_000), "11-21 14:23");
         assert_eq!(duration_ms(209), "209 ms");
         assert_eq!(duration_ms(2415), "2.4 s");
