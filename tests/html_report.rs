@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use coroner::model::{Evidence, Finding, Fix, Severity, Source, SourceKind};
-use coroner::report::{html, json, Report, REPORT_VERSION};
+use coroner::report::{html, json, Report};
 use coroner::signatures::Catalog;
 use coroner::{analyze, AnalyzeOptions};
 use scraper::{Html, Selector};
@@ -313,49 +313,48 @@ fn an_empty_report_still_renders_every_section() {
     assert!(text_of(&doc, "h1")[0].starts_with("No known failure signature matched in 1 source"));
 }
 
-fn finding(i: usize) -> Finding {
-    Finding {
-        signature: "net.econnrefused".into(),
-        severity: if i.is_multiple_of(3) {
-            Severity::Critical
-        } else {
-            Severity::Warning
-        },
-        title: format!("finding {i}"),
-        summary: "s".into(),
-        count: 1,
-        first: Some(format!("2026-11-21T14:{:02}:{:02}Z", i / 60 % 60, i % 60)),
-        last: None,
-        fields: Default::default(),
-        evidence: (0..25)
-            .map(|l| Evidence {
-                path: "a.log".into(),
-                line: l + 1,
-                text: "x".repeat(3000),
-            })
-            .collect(),
-        evidence_omitted: 1000,
-        fixes: Vec::new(),
+/// A report analysed from files written to a temp dir; tests then replace parts of it, so
+/// they keep compiling when the model gains fields.
+fn analyzed(files: &[(&str, &str)]) -> Report {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write");
     }
+    analyze_paths(vec![dir.path().to_path_buf()])
 }
 
 #[test]
 fn big_reports_are_capped() {
-    let report = Report {
-        version: REPORT_VERSION,
-        sources: vec![Source {
-            path: "a.log".into(),
-            kind: SourceKind::Log,
-            format: "syslog".into(),
-            lines: 100_000,
-            skipped: None,
-            diagnostics: Vec::new(),
-        }],
-        findings: (0..500).map(finding).collect(),
-        checks: Vec::new(),
-        missing: Vec::new(),
-        diagnostics: Vec::new(),
-    };
+    let mut report = analyzed(&[(
+        "a.log",
+        "2026-11-21T14:00:00+00:00 h kernel: nf_conntrack: table full, dropping packet\n",
+    )]);
+    assert_eq!(report.findings.len(), 1);
+    report.sources[0].lines = 100_000;
+    let template: Finding = report.findings[0].clone();
+    report.findings = (0..500usize)
+        .map(|i| {
+            let mut f = template.clone();
+            f.severity = if i.is_multiple_of(3) {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            f.title = format!("finding {i}");
+            f.first = Some(format!("2026-11-21T14:{:02}:{:02}Z", i / 60 % 60, i % 60));
+            f.last = None;
+            f.evidence = (0..25)
+                .map(|l| {
+                    let mut e: Evidence = template.evidence[0].clone();
+                    e.line = l + 1;
+                    e.text = "x".repeat(3000);
+                    e
+                })
+                .collect();
+            f.evidence_omitted = 1000;
+            f
+        })
+        .collect();
     let page = html::render(&report);
     let doc = Html::parse_document(&page);
     assert_eq!(doc.select(&sel("article.card")).count(), 500);
@@ -446,44 +445,37 @@ fn report_with_checks() -> Report {
         },
     ];
     let na = CheckReport::new("net.somaxconn", "Listen backlog against net.core.somaxconn");
-    Report {
-        version: REPORT_VERSION,
-        sources: vec![
-            Source {
-                path: "proc/4242/limits".into(),
-                kind: SourceKind::ProcLimits,
-                format: "proc-limits".into(),
-                lines: 17,
-                skipped: None,
-                diagnostics: vec![Diagnostic::warning(
-                    Some(3),
-                    "unparsable limit row <b>x</b>",
-                )],
-            },
-            Source {
-                path: "core.bin".into(),
-                kind: SourceKind::Unknown,
-                format: String::new(),
-                lines: 0,
-                skipped: Some("binary (ELF core)".into()),
-                diagnostics: Vec::new(),
-            },
-        ],
-        findings: Vec::new(),
-        checks: vec![healthy, na],
-        missing: vec![Missing {
-            check: "mem.oom-kill-memcg".into(),
-            what: "memory.stat of the OOM-killed container's cgroup".into(),
-            why: "Splits anon from file memory at the time of the kill.".into(),
-            command: "cat /sys/fs/cgroup/kubepods.slice/memory.stat".into(),
-        }],
-        diagnostics: vec![Diagnostic {
-            level: Level::Error,
-            path: Some("missing/dir".into()),
-            line: None,
-            message: "cannot read: No such file or directory".into(),
-        }],
-    }
+    let mut report = analyzed(&[("quiet.log", "Nov 21 14:00:00 h systemd[1]: Started x.\n")]);
+    let mut limits: Source = report.sources[0].clone();
+    limits.path = "proc/4242/limits".into();
+    limits.kind = SourceKind::ProcLimits;
+    limits.format = "proc-limits".into();
+    limits.lines = 17;
+    limits.diagnostics = vec![Diagnostic::warning(
+        Some(3),
+        "unparsable limit row <b>x</b>",
+    )];
+    let mut core = report.sources[0].clone();
+    core.path = "core.bin".into();
+    core.kind = SourceKind::Unknown;
+    core.format = String::new();
+    core.lines = 0;
+    core.skipped = Some("binary (ELF core)".into());
+    report.sources = vec![core, limits];
+    report.sources.sort_by(|a, b| a.path.cmp(&b.path));
+    report.findings.clear();
+    report.checks = vec![healthy, na];
+    report.missing = vec![Missing {
+        check: "mem.oom-kill-memcg".into(),
+        what: "memory.stat of the OOM-killed container's cgroup".into(),
+        why: "Splits anon from file memory at the time of the kill.".into(),
+        command: "cat /sys/fs/cgroup/kubepods.slice/memory.stat".into(),
+    }];
+    let mut unreadable =
+        Diagnostic::new(Level::Error, None, "cannot read: No such file or directory");
+    unreadable.path = Some("missing/dir".into());
+    report.diagnostics = vec![unreadable];
+    report
 }
 
 #[test]
