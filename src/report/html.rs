@@ -62,3 +62,79 @@ pub fn render(report: &Report) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::timeline::{BootInput, HitInput, IncidentInput, LaneInput, TimelineInput};
+    use super::*;
+    use crate::model::Severity;
+    use chrono::{DateTime, TimeZone, Utc};
+
+    fn at(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_795_270_000 + s, 0)
+            .single()
+            .expect("valid")
+    }
+
+    /// The fields the resolved timeline will fill (volume, incidents, boots) already render.
+    #[test]
+    fn volume_incidents_and_boots_render_when_provided() {
+        let catalog = crate::signatures::Catalog::new(Vec::new()).expect("empty catalog");
+        let report = crate::conclude(
+            &catalog,
+            Vec::new(),
+            &[],
+            &crate::ingest::Facts::default(),
+            Vec::new(),
+            Vec::new(),
+        );
+        let mut v = view::build(&report);
+        let input = TimelineInput {
+            lanes: vec![
+                LaneInput {
+                    label: "kern.log".into(),
+                    volume: (0..5_000).map(|i| at(i % 600 + i / 50)).collect(),
+                },
+                LaneInput {
+                    label: "gateway.log".into(),
+                    volume: (0..300).map(|i| at(300 + i)).collect(),
+                },
+            ],
+            hits: vec![HitInput {
+                lane: 0,
+                first: at(420),
+                last: at(480),
+                severity: Severity::Critical,
+                title: "OOM kill".into(),
+                href: "#finding-1".into(),
+            }],
+            incidents: vec![IncidentInput {
+                start: at(400),
+                end: at(520),
+                title: "api OOM loop".into(),
+            }],
+            boots: vec![BootInput {
+                at: at(10),
+                title: "boot".into(),
+            }],
+        };
+        v.timeline.chart = timeline::chart(&input);
+        let body = ReportBody { v: &v }.render().expect("render");
+        // `CORONER_HTML_PREVIEW=file.html cargo test volume_incidents` writes the page to look at.
+        if let Ok(path) = std::env::var("CORONER_HTML_PREVIEW") {
+            let page = Page {
+                title: "timeline preview",
+                csp: CSP,
+                version: "test",
+                body: HtmlSafeOutput(body.clone()),
+            };
+            std::fs::write(path, page.render().expect("render page")).expect("write preview");
+        }
+        assert!(body.matches("class=\"volume\"").count() > 10);
+        assert!(body.matches("class=\"volume\"").count() <= 2 * timeline::BUCKETS + 1);
+        assert_eq!(body.matches("class=\"incident\"").count(), 1);
+        assert_eq!(body.matches("class=\"boot\"").count(), 1);
+        assert!(body.contains("events per interval"));
+        assert!(body.contains("api OOM loop"));
+    }
+}
