@@ -56,8 +56,8 @@ pub struct TimelineArgs {
     #[arg(long)]
     pub all: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = TimelineFormat::Text)]
+    pub format: TimelineFormat,
     /// Write the output to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -72,6 +72,14 @@ pub struct TimelineArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    Text,
+    Json,
+    Html,
+}
+
+/// `timeline` prints text or JSON (the HTML report has its own timeline).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimelineFormat {
     Text,
     Json,
 }
@@ -191,6 +199,7 @@ fn format_for(args: &AnalyzeArgs) -> Format {
         .and_then(|e| e.to_str())
     {
         Some("json") => Format::Json,
+        Some("html" | "htm") => Format::Html,
         _ => Format::Text,
     }
 }
@@ -233,6 +242,7 @@ fn run_analyze(args: AnalyzeArgs) -> u8 {
     let text = match format_for(&args) {
         Format::Text => report::text::render(&report),
         Format::Json => report::json::render(&report),
+        Format::Html => report::html::render(&report),
     };
     if let Err(e) = emit(args.output.as_deref(), &text) {
         eprintln!("coroner: {e}");
@@ -303,14 +313,14 @@ fn run_timeline(args: TimelineArgs) -> u8 {
         });
         let lines = all.finish();
         match args.format {
-            Format::Text => view::lines_text(&lines),
-            Format::Json => view::to_json(&lines),
+            TimelineFormat::Text => view::lines_text(&lines),
+            TimelineFormat::Json => view::to_json(&lines),
         }
     } else {
         let events = view::select(&analysis.report.timeline, &filter);
         match args.format {
-            Format::Text => view::events_text(&events),
-            Format::Json => view::to_json(&events),
+            TimelineFormat::Text => view::events_text(&events),
+            TimelineFormat::Json => view::to_json(&events),
         }
     };
     match emit(args.output.as_deref(), &text) {

@@ -1,6 +1,7 @@
 //! The report model (one for every output format) and its renderers. Renderers know nothing
 //! of parsing: they read this model only.
 
+pub mod html;
 pub mod json;
 pub mod text;
 

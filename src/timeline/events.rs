@@ -6,6 +6,7 @@ use super::{Resolution, TimeSource};
 use crate::model::{rfc3339, Hit, Severity, Source};
 use crate::signatures::Catalog;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Location {
@@ -47,20 +48,27 @@ pub fn notable(
         u64,
         TimelineEvent,
     )> = Vec::new();
+    let mut copies_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (j, c) in res.copy_of.iter().enumerate() {
+        if let Some(p) = c {
+            copies_of.entry(*p).or_default().push(j);
+        }
+    }
     for (i, h) in hits.iter().enumerate() {
         if res.copy_of.get(i).copied().flatten().is_some() {
             continue;
         }
-        let copies = res
-            .copy_of
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c == Some(i))
-            .map(|(j, _)| Location {
-                path: path(hits[j].source),
-                line: hits[j].first_line,
+        let copies = copies_of
+            .get(&i)
+            .map(|js| {
+                js.iter()
+                    .map(|&j| Location {
+                        path: path(hits[j].source),
+                        line: hits[j].first_line,
+                    })
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
         let sig = catalog.signatures.get(h.signature);
         let t = res.times.get(i).copied().flatten();
         events.push((

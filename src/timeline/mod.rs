@@ -724,7 +724,13 @@ fn find_copies(
     for mut group in by_key.into_values() {
         group.sort_by_key(|&i| (times[i], hits[i].source, hits[i].first_line));
         // Clusters of copies: hits within the window of the cluster's first, one per source.
+        // A source's hit joins the earliest open cluster that lacks that source. Clusters only
+        // gain members, so a cluster holding source S never becomes usable for S again: a
+        // per-source cursor that only moves forward keeps this linear in the number of hits
+        // even for bursts of identical lines.
         let mut clusters: Vec<Vec<usize>> = Vec::new();
+        let mut cursor: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut lo = 0;
         for &i in &group {
             let Some(t) = times[i] else { continue };
             let window = if sources[i] == TimeSource::Approximate {
@@ -732,14 +738,26 @@ fn find_copies(
             } else {
                 COPY_WINDOW_SECS
             };
-            let found = clusters.iter_mut().find(|members| {
-                times[members[0]].is_some_and(|ft| (t - ft).num_seconds().abs() <= window)
-                    && !members.iter().any(|&m| hits[m].source == hits[i].source)
-            });
-            match found {
-                Some(members) => members.push(i),
-                None => clusters.push(vec![i]),
+            let src = hits[i].source;
+            while lo < clusters.len()
+                && times[clusters[lo][0]]
+                    .is_some_and(|ft| (t - ft).num_seconds() > APPROXIMATE_COPY_WINDOW_SECS)
+            {
+                lo += 1;
             }
+            let mut c = cursor.get(&src).copied().unwrap_or(0).max(lo);
+            while c < clusters.len() && clusters[c].iter().any(|&m| hits[m].source == src) {
+                c += 1;
+            }
+            let fits = c < clusters.len()
+                && times[clusters[c][0]].is_some_and(|ft| (t - ft).num_seconds().abs() <= window);
+            if fits {
+                clusters[c].push(i);
+            } else {
+                clusters.push(vec![i]);
+                c = clusters.len() - 1;
+            }
+            cursor.insert(src, c + 1);
         }
         // The copy whose own text states the time best is the event; the others point to it.
         for members in clusters {
