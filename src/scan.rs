@@ -32,7 +32,9 @@ pub struct LogScan {
 }
 
 impl LogScan {
-    /// `dmesg`, `syslog+app`, `plain`: the formats that make up at least 1% of the file.
+    /// `dmesg`, `syslog+app`, `plain+json-lines`: the formats that make up at least 1% of the
+    /// file's non-blank logical lines, most frequent first. Untimed lines that follow a
+    /// timestamped application line (stack traces) count as `app`; other untimed lines as `plain`.
     pub fn format_name(&self) -> String {
         let total: u64 = self
             .formats
@@ -43,7 +45,7 @@ impl LogScan {
         let mut v: Vec<(LineFormat, u64)> = self
             .formats
             .iter()
-            .filter(|(f, _)| !matches!(f, LineFormat::Plain | LineFormat::Marker))
+            .filter(|(f, _)| !matches!(f, LineFormat::Marker))
             .map(|(f, n)| (*f, *n))
             .filter(|(_, n)| *n * 100 >= total.max(1))
             .collect();
@@ -149,7 +151,8 @@ impl Logical {
 struct LineInfo {
     stamp: Stamp,
     mono_us: Option<u64>,
-    raw: String,
+    /// The physical lines of the logical line (more than one when it was wrapped).
+    raw: Vec<(u64, String)>,
 }
 
 struct Scanner<'c> {
@@ -186,13 +189,16 @@ impl<'c> Scanner<'c> {
         let Some(mut format) = l.format else {
             return;
         };
-        *self.out.formats.entry(format).or_insert(0) += 1;
         if let Some(MarkerKind::Boot(id)) = &l.marker {
+            *self.out.formats.entry(format).or_insert(0) += 1;
             self.out.boots.push((l.first, id.clone()));
             return;
         }
         match format {
-            LineFormat::App | LineFormat::JsonLines => {
+            // Text loggers print a stack trace as untimed lines after the record that owns it.
+            // JSON loggers keep their traces inside the object, so an untimed line after one
+            // (a crash on stderr) is not part of it.
+            LineFormat::App => {
                 self.app_stamp = (l.stamp != Stamp::Missing).then_some(l.stamp);
             }
             LineFormat::Plain => {
@@ -204,17 +210,26 @@ impl<'c> Scanner<'c> {
             }
             _ => self.app_stamp = None,
         }
-        let _ = format;
+        if !(format == LineFormat::Plain && l.message.trim().is_empty()) {
+            *self.out.formats.entry(format).or_insert(0) += 1;
+        }
         let m = self
             .catalog
             .matcher
             .candidates(&l.message, &mut self.scratch);
-        let use_nospace = !m
-            && l.conts > 0
-            && self
-                .catalog
+        // A wrapped line is rejoined two ways: with a space (mail clients and terminals that
+        // wrap at a blank) and without (terminals that hard-wrap mid-word). The spaced form wins
+        // unless only the unspaced one reads as a signature line.
+        let use_nospace = l.conts > 0 && self.nospace_reads_better(l, m);
+        if use_nospace {
+            self.catalog
                 .matcher
                 .candidates(&l.message_nospace, &mut self.scratch);
+        } else if l.conts > 0 {
+            self.catalog
+                .matcher
+                .candidates(&l.message, &mut self.scratch);
+        }
         let interesting = m || use_nospace;
         if !interesting && !self.assemblers.iter().any(|a| a.is_open()) {
             return;
@@ -258,6 +273,48 @@ impl<'c> Scanner<'c> {
         }
     }
 
+    /// Whether the unspaced join of a wrapped line should be matched instead of the spaced one:
+    /// its prefilter hits and either the spaced join's does not, or the spaced join matches no
+    /// line signature while the unspaced one does. Runs only for wrapped lines (rare).
+    fn nospace_reads_better(&mut self, l: &Logical, spaced_candidates: bool) -> bool {
+        let spaced_hits = spaced_candidates && {
+            self.matches.clear();
+            self.catalog.matcher.match_line(
+                &self.catalog.signatures,
+                &l.message,
+                l.kernel,
+                &self.scratch,
+                &mut self.matches,
+            );
+            !self.matches.is_empty()
+        };
+        if spaced_hits {
+            self.matches.clear();
+            return false;
+        }
+        if !self
+            .catalog
+            .matcher
+            .candidates(&l.message_nospace, &mut self.scratch)
+        {
+            return false;
+        }
+        if !spaced_candidates {
+            return true;
+        }
+        self.matches.clear();
+        self.catalog.matcher.match_line(
+            &self.catalog.signatures,
+            &l.message_nospace,
+            l.kernel,
+            &self.scratch,
+            &mut self.matches,
+        );
+        let better = !self.matches.is_empty();
+        self.matches.clear();
+        better
+    }
+
     /// One record's text (a whole logical line, or one glued part of it); the scratch holds
     /// its prefilter candidates.
     fn process_text(
@@ -278,7 +335,7 @@ impl<'c> Scanner<'c> {
                         || LineInfo {
                             stamp,
                             mono_us,
-                            raw: l.raw.clone(),
+                            raw: l.evidence(),
                         },
                         &mut self.records,
                     );
@@ -334,18 +391,22 @@ impl<'c> Scanner<'c> {
             return;
         };
         for m in engine::match_record(&self.catalog.signatures, &rec) {
-            let mut evidence: Vec<(u64, String)> = vec![(rec.first_line, first_info.raw.clone())];
+            let mut evidence: Vec<(u64, String)> = first_info.raw.clone();
+            let mut add = |info: &LineInfo| {
+                for (n, text) in &info.raw {
+                    if !evidence.iter().any(|(e, _)| e == n) {
+                        evidence.push((*n, text.clone()));
+                    }
+                }
+            };
             for &li in &m.matched_lines {
-                let (n, _, info) = &rec.lines[li];
-                if *n != rec.first_line {
-                    evidence.push((*n, info.raw.clone()));
+                if let Some((_, _, info)) = rec.lines.get(li) {
+                    add(info);
                 }
             }
             // The reaper's line closes the story (memory given back) even when no pattern reads it.
-            if let Some((n, _, info)) = rec.lines.last() {
-                if *n != rec.first_line && !evidence.iter().any(|(e, _)| e == n) {
-                    evidence.push((*n, info.raw.clone()));
-                }
+            if let Some((_, _, info)) = rec.lines.last() {
+                add(info);
             }
             evidence.sort_by_key(|(n, _)| *n);
             self.out.hits.push(Hit {
