@@ -712,7 +712,7 @@ fn parse_bracket(line: &str) -> Option<ParsedLine<'_>> {
         ));
     }
     // Application: `[2026-11-21 14:23:07,123] ERROR …` or `[2026-11-21T14:23:07.123Z] …`
-    let (stamp, used, _) = iso_datetime(&b[1..])?;
+    let (stamp, used, _) = iso_datetime(b.get(1..)?)?;
     let rest = line.get(1 + used..)?.strip_prefix(']')?;
     Some(ParsedLine::with(
         LineFormat::App,
@@ -1128,6 +1128,10 @@ mod tests {
             "[99999999999999999999999.1] x",
             "Tue 2026-11-17",
             "I9999 00:00:00",
+            // `dmesg -x` levels with nothing after them reached `parse_bracket("")`.
+            "kern  :info  :",
+            "kern  :info  : ",
+            "kern:err:[",
         ] {
             let _ = parse_line(line);
         }
