@@ -69,6 +69,9 @@ fn analyze_without(rel: &str, drop: &[u64]) -> Report {
     analyze_paths(vec![p])
 }
 
+/// A finding as compared: signature, count, fields, evidence lines, first, last.
+type Row = (String, u64, Value, Vec<u64>, Option<String>, Option<String>);
+
 fn check(rel: &str, format: &str, lines: u64, expected: &[F]) {
     let path = fixture(rel);
     let r = analyze_paths(vec![path.clone()]);
@@ -85,7 +88,7 @@ fn check(rel: &str, format: &str, lines: u64, expected: &[F]) {
     assert_eq!(s.skipped, None, "{rel}: skipped");
     assert!(s.diagnostics.is_empty(), "{rel}: {:?}", s.diagnostics);
 
-    let got: Vec<(String, u64, Value, Vec<u64>, Option<String>, Option<String>)> = r
+    let got: Vec<Row> = r
         .findings
         .iter()
         .map(|f| {
@@ -99,7 +102,7 @@ fn check(rel: &str, format: &str, lines: u64, expected: &[F]) {
             )
         })
         .collect();
-    let want: Vec<(String, u64, Value, Vec<u64>, Option<String>, Option<String>)> = expected
+    let want: Vec<Row> = expected
         .iter()
         .map(|f| {
             (
@@ -327,7 +330,7 @@ fn apps_zap_jsonl() {
 }
 
 #[test]
-fn formats_dmesg_T_txt() {
+fn formats_dmesg_t_txt() {
     check(
         "formats/dmesg-T.txt",
         "dmesg-T",
