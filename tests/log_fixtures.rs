@@ -1441,6 +1441,33 @@ fn wrapped_terminal_wrap_txt() {
     );
 }
 
+#[test]
+fn signatures_oom_memcg_systemd_containerd_log() {
+    check(
+        "signatures/oom-memcg-systemd-containerd.log",
+        "journalctl-short-precise",
+        30,
+        &[
+            F {
+                sig: "mem.oom-kill-memcg",
+                count: 1,
+                fields: json!({"anon_rss_kb": 776104, "constraint": "CONSTRAINT_MEMCG", "container_id": "e4c1a7b29f3d48e6a0b5c9d2f7e1a3b8c6d4e2f0a9b7c5d3e1f2a4b6c8d0e9f7", "container_runtime": "containerd", "failcnt": 311, "file_rss_kb": 1580, "gfp_mask": "0xcc0(GFP_KERNEL)", "invoker": "worker", "limit_kb": 786432, "memcg": "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6f1e2d3c_4b5a_4978_8695_a4b3c2d1e0f9.slice/cri-containerd-e4c1a7b29f3d48e6a0b5c9d2f7e1a3b8c6d4e2f0a9b7c5d3e1f2a4b6c8d0e9f7.scope", "oom_memcg": "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6f1e2d3c_4b5a_4978_8695_a4b3c2d1e0f9.slice/cri-containerd-e4c1a7b29f3d48e6a0b5c9d2f7e1a3b8c6d4e2f0a9b7c5d3e1f2a4b6c8d0e9f7.scope", "oom_score_adj": 985, "order": 0, "pid": 61877, "pod_qos": "burstable", "pod_uid": "6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", "process": "worker", "shmem_rss_kb": 0, "total_vm_kb": 2050936, "uid": 1001, "usage_kb": 786432}),
+                evidence: &[1, 13, 22, 23, 24],
+                first: None,
+                last: None,
+            },
+            F {
+                sig: "mem.oom-kill-memcg",
+                count: 1,
+                fields: json!({"anon_rss_kb": 775880, "constraint": "CONSTRAINT_MEMCG", "container_id": "1d9a3c5e7f2b4d6a8c0e2f4a6b8d0c2e4f6a8b0d2c4e6f8a0b2d4c6e8f0a2b4c", "container_runtime": "containerd", "failcnt": 702, "file_rss_kb": 1612, "gfp_mask": "0xcc0(GFP_KERNEL)", "invoker": "worker", "limit_kb": 786432, "memcg": "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6f1e2d3c_4b5a_4978_8695_a4b3c2d1e0f9.slice/cri-containerd-1d9a3c5e7f2b4d6a8c0e2f4a6b8d0c2e4f6a8b0d2c4e6f8a0b2d4c6e8f0a2b4c.scope", "oom_memcg": "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6f1e2d3c_4b5a_4978_8695_a4b3c2d1e0f9.slice/cri-containerd-1d9a3c5e7f2b4d6a8c0e2f4a6b8d0c2e4f6a8b0d2c4e6f8a0b2d4c6e8f0a2b4c.scope", "oom_score_adj": 985, "order": 0, "pid": 63012, "pod_qos": "burstable", "pod_uid": "6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", "process": "worker", "shmem_rss_kb": 0, "total_vm_kb": 2049980, "uid": 1001, "usage_kb": 786432}),
+                evidence: &[26, 27, 28, 29, 30],
+                first: None,
+                last: None,
+            },
+        ],
+    );
+}
+
 // ------------------------------------------------------------ single key lines
 
 fn sigs(r: &Report) -> Vec<&str> {
@@ -1546,7 +1573,7 @@ fn a_directory_of_all_log_fixtures_is_read_in_path_order() {
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted);
-    assert_eq!(paths.len(), 49);
+    assert_eq!(paths.len(), 50);
     assert!(paths.contains(&"formats/journalctl-json.jsonl"));
     assert!(r.sources.iter().all(|s| s.skipped.is_none()));
 }
