@@ -1468,6 +1468,33 @@ fn signatures_oom_memcg_systemd_containerd_log() {
     );
 }
 
+#[test]
+fn mixed_grep_multi_file_txt() {
+    check(
+        "mixed/grep-multi-file.txt",
+        "syslog",
+        8,
+        &[
+            F {
+                sig: "net.conntrack-full",
+                count: 2,
+                fields: json!({"table": "nf"}),
+                evidence: &[6, 7],
+                first: None,
+                last: None,
+            },
+            F {
+                sig: "net.syn-flood",
+                count: 1,
+                fields: json!({"action": "Sending cookies", "port": 3000}),
+                evidence: &[2],
+                first: None,
+                last: None,
+            },
+        ],
+    );
+}
+
 // ------------------------------------------------------------ single key lines
 
 fn sigs(r: &Report) -> Vec<&str> {
@@ -1573,7 +1600,7 @@ fn a_directory_of_all_log_fixtures_is_read_in_path_order() {
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted);
-    assert_eq!(paths.len(), 50);
+    assert_eq!(paths.len(), 51);
     assert!(paths.contains(&"formats/journalctl-json.jsonl"));
     assert!(r.sources.iter().all(|s| s.skipped.is_none()));
 }

@@ -281,3 +281,15 @@ fn mixed_and_grep_output_parse_line_by_line() {
     let sep = parse_line(line("mixed/grep-context.txt", 4));
     assert_eq!(sep.marker, Some(MarkerKind::Separator));
 }
+
+#[test]
+fn grep_file_and_line_prefixes_keep_the_stamp_behind_them() {
+    let p = parse_line(line("mixed/grep-multi-file.txt", 6));
+    assert_eq!(p.format, LineFormat::Syslog);
+    assert_eq!(p.stamp, no_year(11, 20, 23, 58, 41, 0));
+    assert_eq!(p.mono_us, Some(3_103_440_001));
+    assert_eq!(p.host.as_deref(), Some("ip-10-42-7-19"));
+    assert!(p.is_kernel());
+    let sep = parse_line(line("mixed/grep-multi-file.txt", 4));
+    assert_eq!(sep.marker, Some(MarkerKind::Separator));
+}

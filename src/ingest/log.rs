@@ -152,11 +152,47 @@ impl<'a> ParsedLine<'a> {
 
 /// Parse one physical line. Never fails: unrecognised prefixes give `Plain`.
 pub fn parse_line(line: &str) -> ParsedLine<'_> {
+    parse_prefix(line)
+        .or_else(|| parse_after_grep_prefix(line, MAX_GREP_PREFIXES))
+        .unwrap_or_else(|| ParsedLine::plain(line))
+}
+
+/// `grep -H`, `-n` and `-C` put `file:`/`file-` and `123:`/`123-` before each line (`--`
+/// between hunks); a paste of grep over several files is common in tickets. Look through at
+/// most two such prefixes (`kern.log:123:`), within the first token of the line.
+const MAX_GREP_PREFIXES: usize = 2;
+/// Separators tried per line, so a long dashed token (a UUID, base64) costs a bounded amount.
+const MAX_GREP_SEPARATORS: usize = 6;
+
+fn parse_after_grep_prefix(line: &str, depth: usize) -> Option<ParsedLine<'_>> {
+    if depth == 0 {
+        return None;
+    }
+    let token_end = line.find(|c: char| c.is_whitespace()).unwrap_or(line.len());
+    let token = line.get(..token_end)?;
+    for (i, _) in token
+        .char_indices()
+        .filter(|&(i, c)| i > 0 && (c == ':' || c == '-'))
+        .take(MAX_GREP_SEPARATORS)
+    {
+        let Some(rest) = line.get(i + 1..) else {
+            continue;
+        };
+        if let Some(p) = parse_prefix(rest).filter(|p| p.format != LineFormat::Marker) {
+            return Some(p);
+        }
+        if let Some(p) = parse_after_grep_prefix(rest, depth - 1) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// The recognised prefixes, dispatched on the first byte; `None` when none fits.
+fn parse_prefix(line: &str) -> Option<ParsedLine<'_>> {
     let b = line.as_bytes();
-    let Some(&first) = b.first() else {
-        return ParsedLine::plain(line);
-    };
-    let parsed = match first {
+    let first = *b.first()?;
+    match first {
         b'<' => parse_pri(line),
         b'[' => parse_bracket(line),
         b'{' => parse_json(line),
@@ -167,8 +203,7 @@ pub fn parse_line(line: &str) -> ParsedLine<'_> {
         b'0'..=b'9' => parse_digit_first(line),
         b'a'..=b'z' => parse_dmesg_decoded(line),
         _ => None,
-    };
-    parsed.unwrap_or_else(|| ParsedLine::plain(line))
+    }
 }
 
 // ---------------------------------------------------------------- small byte helpers
@@ -1107,6 +1142,29 @@ mod tests {
             parse_line("-- Logs begin at Mon 2026-11-16 08:00:01 UTC, end at Sat 2026-11-21 14:30:00 UTC. --").marker,
             Some(MarkerKind::Head)
         );
+    }
+
+    #[test]
+    fn grep_prefixes_are_looked_through() {
+        let p = parse_line("kern.log:Nov 21 14:17:30 ip-10-42-7-19 kernel: [ 4021.551902] TCP: x");
+        assert_eq!(p.format, LineFormat::Syslog);
+        assert_eq!(p.mono_us, Some(4_021_551_902));
+        assert_eq!(p.message, "TCP: x");
+        let p = parse_line("kern-1.log-Nov 21 14:17:29 h kernel: y");
+        assert_eq!((p.format, p.message.as_ref()), (LineFormat::Syslog, "y"));
+        let p = parse_line("var/log/kern.log:1812:[ 4021.551902] z");
+        assert_eq!((p.format, p.message.as_ref()), (LineFormat::DmesgRaw, "z"));
+        let p = parse_line("57-2026-09-02T09:08:50+00:00 db-1 kernel: w");
+        assert_eq!(p.format, LineFormat::ShortIso);
+        // Not grep: error names, stack frames, a separator inside a file name.
+        for plain in [
+            "Error: connect EADDRNOTAVAIL 10.0.4.17:5432 - Local (0.0.0.0:0)",
+            "java.net.SocketException: Too many open files",
+            "    at Object.<anonymous> (/app/x.js:1:1)",
+            "kern.log:--",
+        ] {
+            assert_eq!(parse_line(plain).format, LineFormat::Plain, "{plain}");
+        }
     }
 
     #[test]
