@@ -219,13 +219,21 @@ fn apps_nginx_error_log() {
     check(
         "apps/nginx-error.log",
         "app",
-        8,
+        9,
         &[
             F {
                 sig: "fd.emfile",
                 count: 3,
                 fields: json!({"syscall": "accept4"}),
                 evidence: &[3, 4, 5],
+                first: None,
+                last: None,
+            },
+            F {
+                sig: "net.eaddrnotavail",
+                count: 1,
+                fields: json!({"destination": "10.42.7.61:3000"}),
+                evidence: &[9],
                 first: None,
                 last: None,
             },
