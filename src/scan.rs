@@ -192,6 +192,14 @@ impl<'c> Scanner<'c> {
         if let Some(MarkerKind::Boot(id)) = &l.marker {
             *self.out.formats.entry(format).or_insert(0) += 1;
             self.out.boots.push((l.first, id.clone()));
+            // A kernel report never spans a reboot: what is open was cut by it (a panic on OOM),
+            // and the next boot's lines must not be read as its victim.
+            for a in &mut self.assemblers {
+                if let Some(r) = a.finish() {
+                    self.records.push(r);
+                }
+            }
+            self.flush_records();
             return;
         }
         match format {
@@ -382,7 +390,7 @@ impl<'c> Scanner<'c> {
             self.out.diagnostics.push(Diagnostic::warning(
                 Some(rec.first_line),
                 format!(
-                    "the OOM report starting at line {} is cut short before its `Killed process` line (file truncated or filtered)",
+                    "the OOM report starting at line {} is cut short before its `Killed process` line (the file was truncated or filtered, or the host rebooted)",
                     rec.first_line
                 ),
             ));

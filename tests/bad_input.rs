@@ -277,3 +277,19 @@ fn fragments_of_every_prefix_never_panic() {
     let r = with_good_neighbour("fragments.log", text.as_bytes());
     assert!(source(&r, "fragments.log").lines > 1000);
 }
+
+#[test]
+fn a_byte_order_mark_does_not_hide_the_first_line_prefix() {
+    let text = "\u{feff}May  6 10:49:21 web-3 kernel: [13502680.515977] TCP: out of memory -- consider tuning tcp_mem\r\n";
+    let r = with_good_neighbour("notepad.log", text.as_bytes());
+    let s = source(&r, "notepad.log");
+    assert_eq!(s.format, "syslog");
+    assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.signature == "net.tcp-mem-pressure")
+        .expect("first line matched");
+    assert_eq!(f.evidence[0].line, 1);
+    assert!(f.evidence[0].text.starts_with("May  6"));
+}

@@ -1612,3 +1612,50 @@ fn a_directory_of_all_log_fixtures_is_read_in_path_order() {
     assert!(paths.contains(&"formats/journalctl-json.jsonl"));
     assert!(r.sources.iter().all(|s| s.skipped.is_none()));
 }
+
+#[test]
+fn a_reboot_closes_an_open_oom_report() {
+    // The first boot's report is cut by a panic; the next boot's kill line has its own victim.
+    let text = "\
+-- Boot 0a1b2c3d4e5f60718293a4b5c6d7e8f9 --
+Nov 21 14:23:07 node-7 kernel: node invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=996
+Nov 21 14:23:07 node-7 kernel: memory: usage 1048576kB, limit 1048576kB, failcnt 12
+Nov 21 14:23:07 node-7 kernel: Kernel panic - not syncing: Out of memory: compulsory panic_on_oom is enabled
+-- Boot 1b2c3d4e5f60718293a4b5c6d7e8f901 --
+Nov 21 14:31:40 node-7 kernel: Memory cgroup out of memory: Killed process 5120 (java) total-vm:3203456kB, anon-rss:2091008kB, file-rss:17620kB, shmem-rss:0kB, UID:1000 pgtables:4580kB oom_score_adj:969
+";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("journal.txt");
+    std::fs::write(&p, text).expect("write");
+    let r = analyze_paths(vec![p]);
+    let s = &r.sources[0];
+    assert_eq!(s.format, "syslog");
+    assert_eq!(s.diagnostics.len(), 1, "{:?}", s.diagnostics);
+    assert_eq!(s.diagnostics[0].line, Some(2));
+    let got: Vec<(&str, Vec<u64>)> = r
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.signature.as_str(),
+                f.evidence.iter().map(|e| e.line).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("mem.oom-no-victim", vec![2, 4]),
+            ("mem.oom-kill-memcg", vec![6]),
+        ]
+    );
+    let memcg = &r.findings[1];
+    assert_eq!(
+        memcg.fields.get("pid").map(|v| v.to_string()).as_deref(),
+        Some("5120")
+    );
+    assert!(
+        !memcg.fields.contains_key("usage_kb"),
+        "not the first boot's usage"
+    );
+}
