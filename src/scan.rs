@@ -505,3 +505,71 @@ pub fn scan_log<R: BufRead>(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signatures::Catalog;
+
+    fn scan(text: &str) -> LogScan {
+        let catalog = Catalog::load(&[]).expect("built-in catalog");
+        scan_log(text.as_bytes(), 0, &catalog, 1 << 20)
+    }
+
+    fn hit_lines(s: &LogScan) -> Vec<(u64, u64)> {
+        s.hits.iter().map(|h| (h.first_line, h.last_line)).collect()
+    }
+
+    /// `TCP: out of memory -- consider tuning tcp_mem` wrapped (at blanks) over
+    /// `1 + continuations` physical lines.
+    fn wrapped(continuations: usize) -> String {
+        let words = [
+            "TCP:", "out", "of", "memory", "--", "consider", "tuning", "tcp_mem",
+        ];
+        let n = continuations + 1;
+        let lines: Vec<String> = (0..n)
+            .map(|k| words[k * words.len() / n..(k + 1) * words.len() / n].join(" "))
+            .collect();
+        assert_eq!(lines.len(), continuations + 1, "test setup");
+        format!("[ 8123.440001] {}\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn continuations_join_up_to_the_limit_and_no_further() {
+        let at_limit = scan(&wrapped(MAX_CONTINUATIONS as usize));
+        assert_eq!(
+            hit_lines(&at_limit),
+            vec![(1, 1 + u64::from(MAX_CONTINUATIONS))]
+        );
+        let over = scan(&wrapped(MAX_CONTINUATIONS as usize + 1));
+        assert!(over.hits.is_empty());
+    }
+
+    #[test]
+    fn continuations_stop_at_the_logical_byte_cap() {
+        let long = "x".repeat(MAX_LOGICAL_BYTES);
+        let text = format!("[ 1.000000] TCP: too many\n{long}\norphaned sockets\n");
+        assert!(scan(&text).hits.is_empty());
+        let text = "[ 1.000000] TCP: too many\norphaned sockets\n";
+        assert_eq!(hit_lines(&scan(text)), vec![(1, 2)]);
+    }
+
+    #[test]
+    fn application_formats_do_not_take_continuations() {
+        // A JSON logger's next plain line (a crash on stderr) is its own line.
+        let text = "{\"level\":30,\"msg\":\"ok\"}\nError: socket hang up\n";
+        let s = scan(text);
+        assert_eq!(hit_lines(&s), vec![(2, 2)]);
+        assert_eq!(s.hits[0].stamp, Stamp::Missing);
+        assert_eq!(s.format_name(), "json-lines+plain");
+    }
+
+    #[test]
+    fn a_stack_trace_takes_the_time_of_the_text_line_before_it() {
+        let text = "2026-11-21 14:23:07,123 ERROR [main] c.e.App - failed\njava.net.SocketException: Too many open files\n\tat x.y(Z.java:1)\n";
+        let s = scan(text);
+        assert_eq!(hit_lines(&s), vec![(2, 2)]);
+        assert!(matches!(s.hits[0].stamp, Stamp::WallNoZone(_)));
+        assert_eq!(s.format_name(), "app");
+    }
+}

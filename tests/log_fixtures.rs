@@ -1503,6 +1503,24 @@ fn mixed_grep_multi_file_txt() {
     );
 }
 
+#[test]
+fn apps_docker_json_log() {
+    // docker json-file: one object per stderr line; the error-object dump's `code:` line is not a second event.
+    check(
+        "apps/docker-json.log",
+        "json-lines",
+        11,
+        &[F {
+            sig: "net.eaddrnotavail",
+            count: 1,
+            fields: json!({"destination": "10.0.4.17:5432", "local": "0.0.0.0:0"}),
+            evidence: &[2],
+            first: Some("2026-11-21T14:23:07.402113Z"),
+            last: Some("2026-11-21T14:23:07.402113Z"),
+        }],
+    );
+}
+
 // ------------------------------------------------------------ single key lines
 
 fn sigs(r: &Report) -> Vec<&str> {
@@ -1608,7 +1626,7 @@ fn a_directory_of_all_log_fixtures_is_read_in_path_order() {
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted);
-    assert_eq!(paths.len(), 51);
+    assert_eq!(paths.len(), 52);
     assert!(paths.contains(&"formats/journalctl-json.jsonl"));
     assert!(r.sources.iter().all(|s| s.skipped.is_none()));
 }

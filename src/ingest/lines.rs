@@ -162,6 +162,19 @@ mod tests {
     }
 
     #[test]
+    fn a_line_of_exactly_the_cap_is_whole_and_one_more_byte_is_cut() {
+        let mut input = vec![b'x'; 100];
+        input.push(b'\n');
+        input.extend(vec![b'y'; 101]);
+        input.push(b'\n');
+        let (lines, r) = collect(&input, 100);
+        assert_eq!(lines[0].1.len(), 100);
+        assert_eq!(lines[1].1.len(), 100);
+        assert_eq!(r.truncated, vec![(2, 101)]);
+        assert_eq!(r.truncated_total, 1);
+    }
+
+    #[test]
     fn replaces_invalid_utf8() {
         let (lines, r) = collect(b"ok\nbad \xff\xfe here\n", 1024);
         assert_eq!(lines[1].1, "bad \u{fffd}\u{fffd} here");
