@@ -1677,3 +1677,41 @@ Nov 21 14:31:40 node-7 kernel: Memory cgroup out of memory: Killed process 5120 
         "not the first boot's usage"
     );
 }
+
+#[test]
+fn summaries_and_fixes_leave_out_what_the_evidence_did_not_say() {
+    let r = analyze_paths(vec![fixture("signatures/eaddrnotavail.log")]);
+    let unknown = r
+        .findings
+        .iter()
+        .find(|f| f.fields.is_empty())
+        .expect("the finding without a destination");
+    assert_eq!(
+        unknown.summary,
+        "Outbound connects failed with EADDRNOTAVAIL 4 time(s): no free local (ephemeral) port was left for the destination."
+    );
+    assert_eq!(
+        unknown.fixes[0].title,
+        "Reuse connections (keep-alive / pooling) before touching sysctls"
+    );
+    let known = &r.findings[0];
+    assert_eq!(
+        known.fixes[0].title,
+        "Reuse connections to 10.0.4.17:5432 (keep-alive / pooling) before touching sysctls"
+    );
+    let r = analyze_paths(vec![fixture("signatures/neighbour-overflow.log")]);
+    let summaries: Vec<&str> = r.findings.iter().map(|f| f.summary.as_str()).collect();
+    assert_eq!(
+        summaries,
+        vec![
+            "The kernel's arp_cache neighbour table overflowed: packets to new neighbours were dropped.",
+            "The kernel's ndisc_cache neighbour table overflowed: packets to new neighbours were dropped.",
+            "The kernel's neighbour table overflowed: packets to new neighbours were dropped.",
+        ]
+    );
+    for f in &r.findings {
+        assert!(
+            !f.summary.contains("unknown") && !f.fixes.iter().any(|x| x.title.contains("unknown"))
+        );
+    }
+}
