@@ -1715,3 +1715,21 @@ fn summaries_and_fixes_leave_out_what_the_evidence_did_not_say() {
         );
     }
 }
+
+#[test]
+fn no_fixture_renders_a_missing_field_as_unknown() {
+    let r = analyze_paths(vec![fixture("")]);
+    for f in &r.findings {
+        let texts = std::iter::once(&f.summary)
+            .chain(f.fixes.iter().map(|x| &x.title))
+            .chain(f.fixes.iter().map(|x| &x.text));
+        for t in texts {
+            assert!(
+                !t.contains("unknown"),
+                "{} ({}): {t}",
+                f.signature,
+                f.evidence[0].path
+            );
+        }
+    }
+}
