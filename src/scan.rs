@@ -412,6 +412,12 @@ impl<'c> Scanner<'c> {
                     add(info);
                 }
             }
+            if rec.kind == RecordKind::HungTask {
+                // The call trace is the evidence: its top frames name what the task waits on.
+                for (_, _, info) in &rec.lines {
+                    add(info);
+                }
+            }
             // The reaper's line closes the story (memory given back) even when no pattern reads it.
             if let Some((_, _, info)) = rec.lines.last() {
                 add(info);

@@ -347,7 +347,7 @@ fn formats_dmesg_t_txt() {
             sig: "kernel.hung-task",
             count: 1,
             fields: json!({"pid": 771, "process": "jbd2/sdb1-8", "seconds": 120}),
-            evidence: &[2, 16],
+            evidence: &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
             first: None,
             last: None,
         }],
@@ -1018,7 +1018,9 @@ fn signatures_hung_task_log() {
             sig: "kernel.hung-task",
             count: 1,
             fields: json!({"pid": 14022, "process": "postgres", "seconds": 120}),
-            evidence: &[2, 21],
+            evidence: &[
+                2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+            ],
             first: None,
             last: None,
         }],
@@ -1173,7 +1175,7 @@ fn signatures_oom_memcg_legacy_log() {
             sig: "mem.oom-kill-memcg",
             count: 1,
             fields: json!({"anon_rss_kb": 2091008, "container_id": "8d2b6c51f3a0e4b7c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6", "failcnt": 52, "file_rss_kb": 17620, "gfp_mask": "0x24000c0", "invoker": "java", "limit_kb": 2097152, "memcg": "/kubepods/burstable/pod4c2e1a90-7d6b-11e9-8f9e-0a58ac1f0b7c/8d2b6c51f3a0e4b7c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6", "oom_memcg": "/kubepods/burstable/pod4c2e1a90-7d6b-11e9-8f9e-0a58ac1f0b7c", "oom_score_adj": -998, "order": 0, "pid": 3001, "pod_qos": "burstable", "pod_uid": "4c2e1a90-7d6b-11e9-8f9e-0a58ac1f0b7c", "process": "java", "shmem_rss_kb": 0, "total_vm_kb": 3203456, "usage_kb": 2097152}),
-            evidence: &[1, 4, 5, 13, 14],
+            evidence: &[1, 4, 5, 12, 13, 14],
             first: None,
             last: None,
         }],
@@ -1521,6 +1523,25 @@ fn apps_docker_json_log() {
     );
 }
 
+#[test]
+fn signatures_oom_global_legacy_log() {
+    // CentOS 7 (3.10): no `oom-kill:` summary, so no constraint or memcg; `Out of memory: Kill process`
+    // is what says host-wide.
+    check(
+        "signatures/oom-global-legacy.log",
+        "syslog",
+        11,
+        &[F {
+            sig: "mem.oom-kill-global",
+            count: 1,
+            fields: json!({"anon_rss_kb": 7340032, "file_rss_kb": 0, "gfp_mask": "0x201da", "invoker": "mysqld", "oom_score_adj": 0, "order": 0, "pid": 881, "process": "mysqld", "shmem_rss_kb": 0, "total_vm_kb": 9034112}),
+            evidence: &[1, 9, 10],
+            first: None,
+            last: None,
+        }],
+    );
+}
+
 // ------------------------------------------------------------ single key lines
 
 fn sigs(r: &Report) -> Vec<&str> {
@@ -1626,7 +1647,7 @@ fn a_directory_of_all_log_fixtures_is_read_in_path_order() {
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted);
-    assert_eq!(paths.len(), 52);
+    assert_eq!(paths.len(), 53);
     assert!(paths.contains(&"formats/journalctl-json.jsonl"));
     assert!(r.sources.iter().all(|s| s.skipped.is_none()));
 }

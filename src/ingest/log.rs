@@ -483,17 +483,20 @@ fn parse_month_first(line: &str) -> Option<ParsedLine<'_>> {
     if b.get(3) != Some(&b' ') {
         return None;
     }
-    // Day is space-padded (`May  6`) or zero-padded by some daemons.
-    let day = if b.get(4) == Some(&b' ') {
-        digits(b, 5, 1)?
+    // Day is space-padded (`May  6`), zero-padded by some daemons (`May 06`), or single-spaced
+    // when a paste through a web form collapsed the double blank (`May 6`).
+    let (day, time_at) = if b.get(4) == Some(&b' ') {
+        (digits(b, 5, 1)?, 7)
+    } else if b.get(5) == Some(&b' ') {
+        (digits(b, 4, 1)?, 6)
     } else {
-        digits(b, 4, 2)?
+        (digits(b, 4, 2)?, 7)
     };
-    if !(1..=31).contains(&day) || b.get(6) != Some(&b' ') {
+    if !(1..=31).contains(&day) || b.get(time_at - 1) != Some(&b' ') {
         return None;
     }
-    let (hour, minute, second) = hms(b, 7)?;
-    let (nanos, flen) = fraction(b, 15);
+    let (hour, minute, second) = hms(b, time_at)?;
+    let (nanos, flen) = fraction(b, time_at + 8);
     let stamp = Stamp::NoYear {
         month,
         day,
@@ -507,7 +510,7 @@ fn parse_month_first(line: &str) -> Option<ParsedLine<'_>> {
     } else {
         LineFormat::Syslog
     };
-    let rest = &line[15 + flen..];
+    let rest = line.get(time_at + 8 + flen..)?;
     syslog_tail(format, stamp, rest).or_else(|| {
         // A time with no host: keep the stamp, the rest is the message.
         Some(ParsedLine::with(format, stamp, rest.trim_start()))
@@ -967,6 +970,36 @@ mod tests {
         assert_eq!(p.mono_us, Some(13_502_680_515_977));
         assert_eq!(p.message, "TCP: out of memory -- consider tuning tcp_mem");
         assert!(p.is_kernel());
+    }
+
+    #[test]
+    fn syslog_day_padding_variants() {
+        for (line, day) in [
+            ("May  6 10:49:21 h kernel: x", 6),
+            ("May 06 10:49:21 h kernel: x", 6),
+            ("May 6 10:49:21 h kernel: x", 6),
+            ("May 16 10:49:21 h kernel: x", 16),
+        ] {
+            let p = parse_line(line);
+            assert_eq!(p.format, LineFormat::Syslog, "{line}");
+            assert_eq!(
+                p.stamp,
+                Stamp::NoYear {
+                    month: 5,
+                    day,
+                    hour: 10,
+                    minute: 49,
+                    second: 21,
+                    nanos: 0
+                },
+                "{line}"
+            );
+            assert_eq!(p.message, "x", "{line}");
+        }
+        assert_eq!(
+            parse_line("May 6x10:49:21 h kernel: x").format,
+            LineFormat::Plain
+        );
     }
 
     #[test]
