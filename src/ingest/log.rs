@@ -163,13 +163,22 @@ pub fn parse_line(line: &str) -> ParsedLine<'_> {
 const MAX_GREP_PREFIXES: usize = 2;
 /// Separators tried per line, so a long dashed token (a UUID, base64) costs a bounded amount.
 const MAX_GREP_SEPARATORS: usize = 6;
+/// A file path plus a line number fits in this many bytes; real prefixes are far shorter.
+const MAX_GREP_PREFIX_BYTES: usize = 512;
 
 fn parse_after_grep_prefix(line: &str, depth: usize) -> Option<ParsedLine<'_>> {
     if depth == 0 {
         return None;
     }
-    let token_end = line.find(|c: char| c.is_whitespace()).unwrap_or(line.len());
-    let token = line.get(..token_end)?;
+    // Only the start of the line can hold a prefix: a long unbroken line (minified JSON,
+    // base64) must not be scanned to its end.
+    let mut head_end = line.len().min(MAX_GREP_PREFIX_BYTES);
+    while !line.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let head = line.get(..head_end)?;
+    let token_end = head.find(|c: char| c.is_whitespace()).unwrap_or(head.len());
+    let token = head.get(..token_end)?;
     for (i, _) in token
         .char_indices()
         .filter(|&(i, c)| i > 0 && (c == ':' || c == '-'))
