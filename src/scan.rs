@@ -282,22 +282,11 @@ impl<'c> Scanner<'c> {
     }
 
     /// Whether the unspaced join of a wrapped line should be matched instead of the spaced one:
-    /// its prefilter hits and either the spaced join's does not, or the spaced join matches no
-    /// line signature while the unspaced one does. Runs only for wrapped lines (rare).
+    /// its prefilter hits and either the spaced join's does not, or no pattern (line or
+    /// record scope) reads the spaced join while one reads the unspaced one. Runs only for
+    /// wrapped lines that hold a literal, which are rare.
     fn nospace_reads_better(&mut self, l: &Logical, spaced_candidates: bool) -> bool {
-        let spaced_hits = spaced_candidates && {
-            self.matches.clear();
-            self.catalog.matcher.match_line(
-                &self.catalog.signatures,
-                &l.message,
-                l.kernel,
-                &self.scratch,
-                &mut self.matches,
-            );
-            !self.matches.is_empty()
-        };
-        if spaced_hits {
-            self.matches.clear();
+        if spaced_candidates && self.any_pattern_reads(&l.message) {
             return false;
         }
         if !self
@@ -307,20 +296,16 @@ impl<'c> Scanner<'c> {
         {
             return false;
         }
-        if !spaced_candidates {
-            return true;
-        }
-        self.matches.clear();
-        self.catalog.matcher.match_line(
-            &self.catalog.signatures,
-            &l.message_nospace,
-            l.kernel,
-            &self.scratch,
-            &mut self.matches,
-        );
-        let better = !self.matches.is_empty();
-        self.matches.clear();
-        better
+        !spaced_candidates || self.any_pattern_reads(&l.message_nospace)
+    }
+
+    /// Whether any pattern of the catalog matches `text` (its excludes respected).
+    fn any_pattern_reads(&self, text: &str) -> bool {
+        self.catalog
+            .signatures
+            .iter()
+            .flat_map(|s| &s.patterns)
+            .any(|p| !p.exclude.iter().any(|x| text.contains(x.as_str())) && p.regex.is_match(text))
     }
 
     /// One record's text (a whole logical line, or one glued part of it); the scratch holds
@@ -549,6 +534,20 @@ mod tests {
         );
         let over = scan(&wrapped(MAX_CONTINUATIONS as usize + 1));
         assert!(over.hits.is_empty());
+    }
+
+    #[test]
+    fn a_hard_wrapped_oom_kill_line_is_read_unspaced() {
+        let text = "[ 3712.558322] Out of memory: Killed process 4242 (node) total-vm:49\n38268kB, anon-rss:1003412kB, file-rss:31244kB, shmem-rss:0kB\n";
+        let s = scan(text);
+        assert_eq!(hit_lines(&s), vec![(1, 1)]);
+        let total_vm = s.hits[0]
+            .captures
+            .iter()
+            .find(|(k, _)| k == "total_vm_kb")
+            .map(|(_, v)| v.as_str());
+        assert_eq!(total_vm, Some("4938268"));
+        assert_eq!(s.hits[0].evidence.len(), 2);
     }
 
     #[test]
