@@ -425,3 +425,36 @@ text = "[ 9.1] EXT4-fs (nvme1n1): mounted filesystem"
     let o = run(&["signatures", "--signatures", p(&sigs)]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("site.disk-full"));
 }
+
+#[test]
+fn max_line_bytes_cuts_long_lines_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("app.log");
+    std::fs::write(
+        &f,
+        format!(
+            "{}\n[ 7001.200000] VFS: file-max limit 1048576 reached\n",
+            "z".repeat(300)
+        ),
+    )
+    .expect("write");
+    let o = run(&[
+        "analyze",
+        p(&f),
+        "--max-line-bytes",
+        "200",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0);
+    let v = json_of(&o);
+    let d = &v["sources"][0]["diagnostics"][0];
+    assert_eq!(d["level"], "warning");
+    assert_eq!(d["line"], 1);
+    assert_eq!(
+        d["message"],
+        "1 line(s) longer than 200 bytes were cut to that length: line 1 (300 bytes)"
+    );
+    assert_eq!(v["findings"][0]["signature"], "fd.file-max");
+    assert_eq!(v["findings"][0]["evidence"][0]["line"], 2);
+}

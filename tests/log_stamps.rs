@@ -293,3 +293,17 @@ fn grep_file_and_line_prefixes_keep_the_stamp_behind_them() {
     let sep = parse_line(line("mixed/grep-multi-file.txt", 4));
     assert_eq!(sep.marker, Some(MarkerKind::Separator));
 }
+
+#[test]
+fn dmesg_x_with_ctime_keeps_the_approximate_wall_clock() {
+    let p = parse_line(
+        "kern  :warn  : [Fri Dec 22 12:26:24 2023] TCP: time wait bucket table overflow",
+    );
+    assert_eq!(p.format, LineFormat::DmesgDecoded);
+    assert_eq!(
+        p.stamp,
+        Stamp::Approximate(naive(2023, 12, 22, 12, 26, 24, 0))
+    );
+    assert!(p.is_kernel());
+    assert_eq!(p.message, "TCP: time wait bucket table overflow");
+}
