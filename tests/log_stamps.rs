@@ -251,7 +251,7 @@ fn json_loggers_and_cri_lines_state_utc() {
     let p = parse_line(line("apps/zap.jsonl", 2));
     assert_eq!(p.format, LineFormat::JsonLines);
     assert_eq!(p.stamp, wall("2026-11-21T14:24:07.503Z"));
-    let p = parse_line(line("signatures/eaddrnotavail.log", 1));
+    let p = parse_line(line("signatures/eaddrnotavail.log", 2));
     assert_eq!(p.format, LineFormat::App);
     assert_eq!(p.stamp, wall("2026-11-21T14:23:07.101Z"));
     assert_eq!(
