@@ -13,11 +13,14 @@ use crate::signatures::Catalog;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-/// A wrapped record is rejoined from at most this many continuation lines: mail clients and
-/// terminals split a long kernel line into two or three, never dozens.
-const MAX_CONTINUATIONS: u32 = 4;
+/// A wrapped record is rejoined from at most this many continuation lines: an `oom-kill:`
+/// summary with two Kubernetes cgroup paths (~600 bytes) takes 8 rows of an 80-column terminal.
+const MAX_CONTINUATIONS: u32 = 8;
 /// And never past this many bytes, so a paste of unprefixed text cannot grow one line forever.
 const MAX_LOGICAL_BYTES: usize = 16 * 1024;
+/// Terminals are at least this wide; mail clients wrap at 72–78 columns. Physical lines of one
+/// equal width of at least this many characters are a terminal's hard wrap, split mid-word.
+const MIN_TERMINAL_COLUMNS: usize = 80;
 
 #[derive(Debug, Default)]
 pub struct LogScan {
@@ -80,6 +83,11 @@ struct Logical {
     raw: String,
     raw_conts: Vec<(u64, String)>,
     conts: u32,
+    /// Characters of the first physical line, counted when the first continuation arrives.
+    first_width: usize,
+    /// Whether every physical line but the last has `first_width` characters so far.
+    equal_widths: bool,
+    last_width: usize,
 }
 
 fn set_opt(slot: &mut Option<String>, v: Option<&str>) {
@@ -129,14 +137,24 @@ impl Logical {
         if self.conts == 0 {
             self.message_nospace.clear();
             self.message_nospace.push_str(&self.message);
+            self.first_width = self.raw.chars().count();
+            self.equal_widths = true;
+        } else {
+            self.equal_widths &= self.last_width == self.first_width;
         }
-        let piece = raw.trim_start();
+        self.last_width = raw.chars().count();
         self.message.push(' ');
-        self.message.push_str(piece);
-        self.message_nospace.push_str(piece);
+        self.message.push_str(raw.trim_start());
+        // A hard wrap split the text at a column: the exact concatenation is the original line.
+        self.message_nospace.push_str(raw);
         self.raw_conts.push((line_no, raw.to_string()));
         self.conts += 1;
         self.last = line_no;
+    }
+
+    /// Whether the wrap looks like a terminal's (rows of one width of at least 80 columns).
+    fn terminal_wrapped(&self) -> bool {
+        self.conts > 0 && self.equal_widths && self.first_width >= MIN_TERMINAL_COLUMNS
     }
 
     fn evidence(&self) -> Vec<(u64, String)> {
@@ -228,17 +246,18 @@ impl<'c> Scanner<'c> {
         // A wrapped line is rejoined two ways: with a space (mail clients and terminals that
         // wrap at a blank) and without (terminals that hard-wrap mid-word). The spaced form wins
         // unless only the unspaced one reads as a signature line.
-        let use_nospace = l.conts > 0 && self.nospace_reads_better(l, m);
-        if use_nospace {
+        let use_nospace = l.conts > 0 && (l.terminal_wrapped() || self.nospace_reads_better(l, m));
+        let interesting = if l.conts == 0 {
+            m
+        } else if use_nospace {
             self.catalog
                 .matcher
-                .candidates(&l.message_nospace, &mut self.scratch);
-        } else if l.conts > 0 {
+                .candidates(&l.message_nospace, &mut self.scratch)
+        } else {
             self.catalog
                 .matcher
-                .candidates(&l.message, &mut self.scratch);
-        }
-        let interesting = m || use_nospace;
+                .candidates(&l.message, &mut self.scratch)
+        };
         if !interesting && !self.assemblers.iter().any(|a| a.is_open()) {
             return;
         }
@@ -511,11 +530,20 @@ mod tests {
         s.hits.iter().map(|h| (h.first_line, h.last_line)).collect()
     }
 
-    /// `TCP: out of memory -- consider tuning tcp_mem` wrapped (at blanks) over
+    /// A SYN-flood line wrapped (at blanks) over
     /// `1 + continuations` physical lines.
     fn wrapped(continuations: usize) -> String {
         let words = [
-            "TCP:", "out", "of", "memory", "--", "consider", "tuning", "tcp_mem",
+            "TCP:",
+            "request_sock_TCP:",
+            "Possible",
+            "SYN",
+            "flooding",
+            "on",
+            "port",
+            "3000.",
+            "Sending",
+            "cookies.",
         ];
         let n = continuations + 1;
         let lines: Vec<String> = (0..n)
@@ -548,6 +576,34 @@ mod tests {
             .map(|(_, v)| v.as_str());
         assert_eq!(total_vm, Some("4938268"));
         assert_eq!(s.hits[0].evidence.len(), 2);
+    }
+
+    /// A syslog line whose first row is exactly `width` characters, cut inside a port number.
+    fn cut_in_port(width: usize) -> String {
+        let tail = "Error: connect ECONNREFUSED 10.42.7.61:30";
+        let fixed = "Nov 21 14:23:09 ".len() + " node[4242]: ".len() + tail.len();
+        let host = "h".repeat(width - fixed);
+        let row1 = format!("Nov 21 14:23:09 {host} node[4242]: {tail}");
+        assert_eq!(row1.chars().count(), width, "test setup");
+        format!("{row1}\n00\n")
+    }
+
+    fn destination(s: &LogScan) -> Option<&str> {
+        s.hits.first().and_then(|h| {
+            h.captures
+                .iter()
+                .find(|(k, _)| k == "destination")
+                .map(|(_, v)| v.as_str())
+        })
+    }
+
+    #[test]
+    fn rows_of_terminal_width_are_joined_exactly_narrower_ones_with_a_blank() {
+        // Both joins read as a refused connection; only the terminal's width says which is right.
+        let wide = scan(&cut_in_port(MIN_TERMINAL_COLUMNS));
+        assert_eq!(destination(&wide), Some("10.42.7.61:3000"));
+        let narrow = scan(&cut_in_port(MIN_TERMINAL_COLUMNS - 1));
+        assert_eq!(destination(&narrow), Some("10.42.7.61:30"));
     }
 
     #[test]
