@@ -13,11 +13,14 @@ use crate::signatures::Catalog;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-/// A wrapped record is rejoined from at most this many continuation lines: mail clients and
-/// terminals split a long kernel line into two or three, never dozens.
-const MAX_CONTINUATIONS: u32 = 4;
+/// A wrapped record is rejoined from at most this many continuation lines: an `oom-kill:`
+/// summary with two Kubernetes cgroup paths (~600 bytes) takes 8 rows of an 80-column terminal.
+const MAX_CONTINUATIONS: u32 = 8;
 /// And never past this many bytes, so a paste of unprefixed text cannot grow one line forever.
 const MAX_LOGICAL_BYTES: usize = 16 * 1024;
+/// Terminals are at least this wide; mail clients wrap at 72–78 columns. Physical lines of one
+/// equal width of at least this many characters are a terminal's hard wrap, split mid-word.
+const MIN_TERMINAL_COLUMNS: usize = 80;
 
 #[derive(Debug, Default)]
 pub struct LogScan {
@@ -34,7 +37,9 @@ pub struct LogScan {
 }
 
 impl LogScan {
-    /// `dmesg`, `syslog+app`, `plain`: the formats that make up at least 1% of the file.
+    /// `dmesg`, `syslog+app`, `plain+json-lines`: the formats that make up at least 1% of the
+    /// file's non-blank logical lines, most frequent first. Untimed lines that follow a
+    /// timestamped application line (stack traces) count as `app`; other untimed lines as `plain`.
     pub fn format_name(&self) -> String {
         let total: u64 = self
             .formats
@@ -45,7 +50,7 @@ impl LogScan {
         let mut v: Vec<(LineFormat, u64)> = self
             .formats
             .iter()
-            .filter(|(f, _)| !matches!(f, LineFormat::Plain | LineFormat::Marker))
+            .filter(|(f, _)| !matches!(f, LineFormat::Marker))
             .map(|(f, n)| (*f, *n))
             .filter(|(_, n)| *n * 100 >= total.max(1))
             .collect();
@@ -80,6 +85,11 @@ struct Logical {
     raw: String,
     raw_conts: Vec<(u64, String)>,
     conts: u32,
+    /// Characters of the first physical line, counted when the first continuation arrives.
+    first_width: usize,
+    /// Whether every physical line but the last has `first_width` characters so far.
+    equal_widths: bool,
+    last_width: usize,
 }
 
 fn set_opt(slot: &mut Option<String>, v: Option<&str>) {
@@ -129,14 +139,24 @@ impl Logical {
         if self.conts == 0 {
             self.message_nospace.clear();
             self.message_nospace.push_str(&self.message);
+            self.first_width = self.raw.chars().count();
+            self.equal_widths = true;
+        } else {
+            self.equal_widths &= self.last_width == self.first_width;
         }
-        let piece = raw.trim_start();
+        self.last_width = raw.chars().count();
         self.message.push(' ');
-        self.message.push_str(piece);
-        self.message_nospace.push_str(piece);
+        self.message.push_str(raw.trim_start());
+        // A hard wrap split the text at a column: the exact concatenation is the original line.
+        self.message_nospace.push_str(raw);
         self.raw_conts.push((line_no, raw.to_string()));
         self.conts += 1;
         self.last = line_no;
+    }
+
+    /// Whether the wrap looks like a terminal's (rows of one width of at least 80 columns).
+    fn terminal_wrapped(&self) -> bool {
+        self.conts > 0 && self.equal_widths && self.first_width >= MIN_TERMINAL_COLUMNS
     }
 
     fn evidence(&self) -> Vec<(u64, String)> {
@@ -151,7 +171,8 @@ impl Logical {
 struct LineInfo {
     stamp: Stamp,
     mono_us: Option<u64>,
-    raw: String,
+    /// The physical lines of the logical line (more than one when it was wrapped).
+    raw: Vec<(u64, String)>,
 }
 
 struct Scanner<'c> {
@@ -188,13 +209,24 @@ impl<'c> Scanner<'c> {
         let Some(mut format) = l.format else {
             return;
         };
-        *self.out.formats.entry(format).or_insert(0) += 1;
         if let Some(MarkerKind::Boot(id)) = &l.marker {
+            *self.out.formats.entry(format).or_insert(0) += 1;
             self.out.boots.push((l.first, id.clone()));
+            // A kernel report never spans a reboot: what is open was cut by it (a panic on OOM),
+            // and the next boot's lines must not be read as its victim.
+            for a in &mut self.assemblers {
+                if let Some(r) = a.finish() {
+                    self.records.push(r);
+                }
+            }
+            self.flush_records();
             return;
         }
         match format {
-            LineFormat::App | LineFormat::JsonLines => {
+            // Text loggers print a stack trace as untimed lines after the record that owns it.
+            // JSON loggers keep their traces inside the object, so an untimed line after one
+            // (a crash on stderr) is not part of it.
+            LineFormat::App => {
                 self.app_stamp = (l.stamp != Stamp::Missing).then_some(l.stamp);
             }
             LineFormat::Plain => {
@@ -206,18 +238,28 @@ impl<'c> Scanner<'c> {
             }
             _ => self.app_stamp = None,
         }
-        let _ = format;
+        if !(format == LineFormat::Plain && l.message.trim().is_empty()) {
+            *self.out.formats.entry(format).or_insert(0) += 1;
+        }
         let m = self
             .catalog
             .matcher
             .candidates(&l.message, &mut self.scratch);
-        let use_nospace = !m
-            && l.conts > 0
-            && self
-                .catalog
+        // A wrapped line is rejoined two ways: with a space (mail clients and terminals that
+        // wrap at a blank) and without (terminals that hard-wrap mid-word). The spaced form wins
+        // unless only the unspaced one reads as a signature line.
+        let use_nospace = l.conts > 0 && (l.terminal_wrapped() || self.nospace_reads_better(l, m));
+        let interesting = if l.conts == 0 {
+            m
+        } else if use_nospace {
+            self.catalog
                 .matcher
-                .candidates(&l.message_nospace, &mut self.scratch);
-        let interesting = m || use_nospace;
+                .candidates(&l.message_nospace, &mut self.scratch)
+        } else {
+            self.catalog
+                .matcher
+                .candidates(&l.message, &mut self.scratch)
+        };
         if !interesting && !self.assemblers.iter().any(|a| a.is_open()) {
             return;
         }
@@ -260,6 +302,33 @@ impl<'c> Scanner<'c> {
         }
     }
 
+    /// Whether the unspaced join of a wrapped line should be matched instead of the spaced one:
+    /// its prefilter hits and either the spaced join's does not, or no pattern (line or
+    /// record scope) reads the spaced join while one reads the unspaced one. Runs only for
+    /// wrapped lines that hold a literal, which are rare.
+    fn nospace_reads_better(&mut self, l: &Logical, spaced_candidates: bool) -> bool {
+        if spaced_candidates && self.any_pattern_reads(&l.message) {
+            return false;
+        }
+        if !self
+            .catalog
+            .matcher
+            .candidates(&l.message_nospace, &mut self.scratch)
+        {
+            return false;
+        }
+        !spaced_candidates || self.any_pattern_reads(&l.message_nospace)
+    }
+
+    /// Whether any pattern of the catalog matches `text` (its excludes respected).
+    fn any_pattern_reads(&self, text: &str) -> bool {
+        self.catalog
+            .signatures
+            .iter()
+            .flat_map(|s| &s.patterns)
+            .any(|p| !p.exclude.iter().any(|x| text.contains(x.as_str())) && p.regex.is_match(text))
+    }
+
     /// One record's text (a whole logical line, or one glued part of it); the scratch holds
     /// its prefilter candidates.
     fn process_text(
@@ -280,7 +349,7 @@ impl<'c> Scanner<'c> {
                         || LineInfo {
                             stamp,
                             mono_us,
-                            raw: l.raw.clone(),
+                            raw: l.evidence(),
                         },
                         &mut self.records,
                     );
@@ -327,7 +396,7 @@ impl<'c> Scanner<'c> {
             self.out.diagnostics.push(Diagnostic::warning(
                 Some(rec.first_line),
                 format!(
-                    "the OOM report starting at line {} is cut short before its `Killed process` line (file truncated or filtered)",
+                    "the OOM report starting at line {} is cut short before its `Killed process` line (the file was truncated or filtered, or the host rebooted)",
                     rec.first_line
                 ),
             ));
@@ -336,18 +405,28 @@ impl<'c> Scanner<'c> {
             return;
         };
         for m in engine::match_record(&self.catalog.signatures, &rec) {
-            let mut evidence: Vec<(u64, String)> = vec![(rec.first_line, first_info.raw.clone())];
+            let mut evidence: Vec<(u64, String)> = first_info.raw.clone();
+            let mut add = |info: &LineInfo| {
+                for (n, text) in &info.raw {
+                    if !evidence.iter().any(|(e, _)| e == n) {
+                        evidence.push((*n, text.clone()));
+                    }
+                }
+            };
             for &li in &m.matched_lines {
-                let (n, _, info) = &rec.lines[li];
-                if *n != rec.first_line {
-                    evidence.push((*n, info.raw.clone()));
+                if let Some((_, _, info)) = rec.lines.get(li) {
+                    add(info);
+                }
+            }
+            if rec.kind == RecordKind::HungTask {
+                // The call trace is the evidence: its top frames name what the task waits on.
+                for (_, _, info) in &rec.lines {
+                    add(info);
                 }
             }
             // The reaper's line closes the story (memory given back) even when no pattern reads it.
-            if let Some((n, _, info)) = rec.lines.last() {
-                if *n != rec.first_line && !evidence.iter().any(|(e, _)| e == n) {
-                    evidence.push((*n, info.raw.clone()));
-                }
+            if let Some((_, _, info)) = rec.lines.last() {
+                add(info);
             }
             evidence.sort_by_key(|(n, _)| *n);
             self.out.hits.push(Hit {
@@ -438,4 +517,123 @@ pub fn scan_log<R: BufRead>(
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signatures::Catalog;
+
+    fn scan(text: &str) -> LogScan {
+        let catalog = Catalog::load(&[]).expect("built-in catalog");
+        scan_log(text.as_bytes(), 0, &catalog, 1 << 20)
+    }
+
+    fn hit_lines(s: &LogScan) -> Vec<(u64, u64)> {
+        s.hits.iter().map(|h| (h.first_line, h.last_line)).collect()
+    }
+
+    /// A SYN-flood line wrapped (at blanks) over
+    /// `1 + continuations` physical lines.
+    fn wrapped(continuations: usize) -> String {
+        let words = [
+            "TCP:",
+            "request_sock_TCP:",
+            "Possible",
+            "SYN",
+            "flooding",
+            "on",
+            "port",
+            "3000.",
+            "Sending",
+            "cookies.",
+        ];
+        let n = continuations + 1;
+        let lines: Vec<String> = (0..n)
+            .map(|k| words[k * words.len() / n..(k + 1) * words.len() / n].join(" "))
+            .collect();
+        assert_eq!(lines.len(), continuations + 1, "test setup");
+        format!("[ 8123.440001] {}\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn continuations_join_up_to_the_limit_and_no_further() {
+        let at_limit = scan(&wrapped(MAX_CONTINUATIONS as usize));
+        assert_eq!(
+            hit_lines(&at_limit),
+            vec![(1, 1 + u64::from(MAX_CONTINUATIONS))]
+        );
+        let over = scan(&wrapped(MAX_CONTINUATIONS as usize + 1));
+        assert!(over.hits.is_empty());
+    }
+
+    #[test]
+    fn a_hard_wrapped_oom_kill_line_is_read_unspaced() {
+        let text = "[ 3712.558322] Out of memory: Killed process 4242 (node) total-vm:49\n38268kB, anon-rss:1003412kB, file-rss:31244kB, shmem-rss:0kB\n";
+        let s = scan(text);
+        assert_eq!(hit_lines(&s), vec![(1, 1)]);
+        let total_vm = s.hits[0]
+            .captures
+            .iter()
+            .find(|(k, _)| k == "total_vm_kb")
+            .map(|(_, v)| v.as_str());
+        assert_eq!(total_vm, Some("4938268"));
+        assert_eq!(s.hits[0].evidence.len(), 2);
+    }
+
+    /// A syslog line whose first row is exactly `width` characters, cut inside a port number.
+    fn cut_in_port(width: usize) -> String {
+        let tail = "Error: connect ECONNREFUSED 10.42.7.61:30";
+        let fixed = "Nov 21 14:23:09 ".len() + " node[4242]: ".len() + tail.len();
+        let host = "h".repeat(width - fixed);
+        let row1 = format!("Nov 21 14:23:09 {host} node[4242]: {tail}");
+        assert_eq!(row1.chars().count(), width, "test setup");
+        format!("{row1}\n00\n")
+    }
+
+    fn destination(s: &LogScan) -> Option<&str> {
+        s.hits.first().and_then(|h| {
+            h.captures
+                .iter()
+                .find(|(k, _)| k == "destination")
+                .map(|(_, v)| v.as_str())
+        })
+    }
+
+    #[test]
+    fn rows_of_terminal_width_are_joined_exactly_narrower_ones_with_a_blank() {
+        // Both joins read as a refused connection; only the terminal's width says which is right.
+        let wide = scan(&cut_in_port(MIN_TERMINAL_COLUMNS));
+        assert_eq!(destination(&wide), Some("10.42.7.61:3000"));
+        let narrow = scan(&cut_in_port(MIN_TERMINAL_COLUMNS - 1));
+        assert_eq!(destination(&narrow), Some("10.42.7.61:30"));
+    }
+
+    #[test]
+    fn continuations_stop_at_the_logical_byte_cap() {
+        let long = "x".repeat(MAX_LOGICAL_BYTES);
+        let text = format!("[ 1.000000] TCP: too many\n{long}\norphaned sockets\n");
+        assert!(scan(&text).hits.is_empty());
+        let text = "[ 1.000000] TCP: too many\norphaned sockets\n";
+        assert_eq!(hit_lines(&scan(text)), vec![(1, 2)]);
+    }
+
+    #[test]
+    fn application_formats_do_not_take_continuations() {
+        // A JSON logger's next plain line (a crash on stderr) is its own line.
+        let text = "{\"level\":30,\"msg\":\"ok\"}\nError: socket hang up\n";
+        let s = scan(text);
+        assert_eq!(hit_lines(&s), vec![(2, 2)]);
+        assert_eq!(s.hits[0].stamp, Stamp::Missing);
+        assert_eq!(s.format_name(), "json-lines+plain");
+    }
+
+    #[test]
+    fn a_stack_trace_takes_the_time_of_the_text_line_before_it() {
+        let text = "2026-11-21 14:23:07,123 ERROR [main] c.e.App - failed\njava.net.SocketException: Too many open files\n\tat x.y(Z.java:1)\n";
+        let s = scan(text);
+        assert_eq!(hit_lines(&s), vec![(2, 2)]);
+        assert!(matches!(s.hits[0].stamp, Stamp::WallNoZone(_)));
+        assert_eq!(s.format_name(), "app");
+    }
 }

@@ -53,6 +53,10 @@ struct Spec {
     max_lines: u64,
     /// Keep every line (a call trace is short and is the evidence) up to this many.
     keep_all_up_to: usize,
+    /// For reports without a closing line on some kernels: whether a line still belongs to the
+    /// open record (`false` closes it before that line). Arguments: the line, whether the
+    /// `Call Trace:` line was seen, how many lines the record has.
+    continues: Option<fn(&str, bool, usize) -> bool>,
 }
 
 /// Why these: mm/oom_kill.c prints `invoked oom-killer` first; the summary (`oom-kill:`) and the
@@ -71,6 +75,7 @@ static OOM: Spec = Spec {
     tail_lines: 10,
     max_lines: 100_000,
     keep_all_up_to: 0,
+    continues: None,
 };
 
 static HUNG: Spec = Spec {
@@ -81,7 +86,35 @@ static HUNG: Spec = Spec {
     tail_lines: 0,
     max_lines: 60,
     keep_all_up_to: 60,
+    continues: Some(hung_task_continues),
 };
+
+/// Header lines a hung-task report prints before `Call Trace:` (`Not tainted …`, the
+/// `echo 0 > …hung_task_timeout_secs` hint, the `task:… state:D` line).
+const HUNG_TASK_HEADER_LINES: usize = 5;
+
+/// Kernels before 5.13 print no `</TASK>`: the trace ends at the first line that is not a frame
+/// (` __schedule+0x2e3/0x740`, ` ? foo+0x1/0x2`), a register dump line (`RIP: 0033:…`) or a marker.
+fn hung_task_continues(text: &str, seen_trace: bool, lines: usize) -> bool {
+    if text.contains("Call Trace:") {
+        return true;
+    }
+    if !seen_trace {
+        return lines < HUNG_TASK_HEADER_LINES;
+    }
+    let b = text.as_bytes();
+    let register = b.len() > 4
+        && b.iter()
+            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            .count()
+            .checked_sub(2)
+            .is_some_and(|extra| extra <= 1 && text[2 + extra..].starts_with(": "));
+    text.starts_with(' ')
+        || text.starts_with('\t')
+        || text.starts_with("<TASK>")
+        || text.starts_with("</TASK>")
+        || register
+}
 
 /// Literals the assembler reacts to; the caller's prefilter must include them so that a line
 /// holding one is always passed as `interesting`.
@@ -120,6 +153,7 @@ enum State {
 struct Open<T> {
     rec: Record<T>,
     state: State,
+    seen_trace: bool,
 }
 
 /// One assembler per record kind per source.
@@ -165,6 +199,22 @@ impl<T> Assembler<T> {
         let is_tail = interesting && contains_any(text, spec.tail);
 
         if let Some(open) = &mut self.open {
+            let ended_before = !hard
+                && matches!(open.state, State::Body)
+                && spec
+                    .continues
+                    .is_some_and(|f| !f(text, open.seen_trace, open.rec.lines.len()));
+            if ended_before {
+                if let Some(mut o) = self.open.take() {
+                    o.rec.concluded = true;
+                    out.push(o.rec);
+                }
+            }
+        }
+        if let Some(open) = &mut self.open {
+            if text.contains("Call Trace:") {
+                open.seen_trace = true;
+            }
             let too_long = line_no.saturating_sub(open.rec.first_line) >= spec.max_lines;
             let restart = hard
                 || too_long
@@ -222,7 +272,11 @@ impl<T> Assembler<T> {
             } else {
                 State::Body
             };
-            self.open = Some(Open { rec, state });
+            self.open = Some(Open {
+                rec,
+                state,
+                seen_trace: false,
+            });
         }
     }
 
@@ -329,5 +383,39 @@ mod tests {
         assert_eq!(recs.len(), 1);
         assert_eq!((recs[0].first_line, recs[0].last_line), (1, 7));
         assert_eq!(recs[0].lines.len(), 7);
+    }
+
+    #[test]
+    fn hung_task_without_task_markers_ends_at_the_first_non_frame_line() {
+        let recs = run(
+            RecordKind::HungTask,
+            &[
+                "INFO: task jbd2/sdb1-8:771 blocked for more than 120 seconds.",
+                "      Not tainted 5.4.0-169-generic #187-Ubuntu",
+                "\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.",
+                "jbd2/sdb1-8     D    0   771      2 0x80004000",
+                "Call Trace:",
+                " __schedule+0x2e3/0x740",
+                " ? kjournald2+0xbd/0x270",
+                "RIP: 0033:0x7f3c5a1e8c2b",
+                "RSP: 002b:00007ffd3b1c2d58 EFLAGS: 00000246",
+                "R13: 0000000000000000 R14: 0000000000000001",
+                " ret_from_fork+0x35/0x40",
+                "sd 2:0:0:0: [sdb] tag#17 timing out command, waited 180s",
+                " unrelated indented line",
+            ],
+        );
+        assert_eq!(recs.len(), 1);
+        assert_eq!((recs[0].first_line, recs[0].last_line), (1, 11));
+        assert!(recs[0].concluded && !recs[0].cut);
+    }
+
+    #[test]
+    fn hung_task_without_a_trace_keeps_only_its_header() {
+        let mut lines = vec!["INFO: task postgres:14022 blocked for more than 120 seconds."];
+        lines.extend(["unrelated"; 8]);
+        let recs = run(RecordKind::HungTask, &lines);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].last_line, HUNG_TASK_HEADER_LINES as u64);
     }
 }

@@ -9,6 +9,8 @@ use std::io::{self, BufRead};
 /// without being buffered, and the reader reports it (a 100 MB minified line must not cost 100 MB).
 pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
 
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 pub struct LineReader<R> {
     inner: R,
     buf: Vec<u8>,
@@ -91,6 +93,20 @@ impl<R: BufRead> LineReader<R> {
         if self.buf.last() == Some(&b'\r') {
             self.buf.pop();
         }
+        // A byte-order mark (files saved by Windows editors) is encoding, not content: without
+        // this the first line's prefix would not be recognised.
+        if self.line_no == 1 && self.buf.starts_with(UTF8_BOM) {
+            self.buf.drain(..UTF8_BOM.len());
+        }
+        // A cut may split a multi-byte character: drop the incomplete tail rather than report
+        // the line as not UTF-8.
+        if full_len > self.max_line as u64 {
+            if let Err(e) = std::str::from_utf8(&self.buf) {
+                if e.error_len().is_none() {
+                    self.buf.truncate(e.valid_up_to());
+                }
+            }
+        }
         let text = match std::str::from_utf8(&self.buf) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => {
@@ -146,11 +162,43 @@ mod tests {
     }
 
     #[test]
+    fn a_line_of_exactly_the_cap_is_whole_and_one_more_byte_is_cut() {
+        let mut input = vec![b'x'; 100];
+        input.push(b'\n');
+        input.extend(vec![b'y'; 101]);
+        input.push(b'\n');
+        let (lines, r) = collect(&input, 100);
+        assert_eq!(lines[0].1.len(), 100);
+        assert_eq!(lines[1].1.len(), 100);
+        assert_eq!(r.truncated, vec![(2, 101)]);
+        assert_eq!(r.truncated_total, 1);
+    }
+
+    #[test]
     fn replaces_invalid_utf8() {
         let (lines, r) = collect(b"ok\nbad \xff\xfe here\n", 1024);
         assert_eq!(lines[1].1, "bad \u{fffd}\u{fffd} here");
         assert_eq!(r.non_utf8_lines, 1);
         assert_eq!(r.first_non_utf8_line, Some(2));
+    }
+
+    #[test]
+    fn strips_a_leading_byte_order_mark_only() {
+        let (lines, r) = collect(b"\xef\xbb\xbfNov 21 x\n\xef\xbb\xbfkeep\n", 1024);
+        assert_eq!(lines[0].1, "Nov 21 x");
+        assert_eq!(lines[1].1, "\u{feff}keep");
+        assert_eq!(r.non_utf8_lines, 0);
+    }
+
+    #[test]
+    fn a_cut_inside_a_multibyte_character_is_not_reported_as_bad_utf8() {
+        let mut input = vec![b'a'; 99];
+        input.extend_from_slice("é and more text after the cut".as_bytes());
+        input.push(b'\n');
+        let (lines, r) = collect(&input, 100);
+        assert_eq!(lines[0].1, "a".repeat(99));
+        assert_eq!(r.non_utf8_lines, 0);
+        assert_eq!(r.truncated_total, 1);
     }
 
     #[test]

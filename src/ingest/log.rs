@@ -152,11 +152,56 @@ impl<'a> ParsedLine<'a> {
 
 /// Parse one physical line. Never fails: unrecognised prefixes give `Plain`.
 pub fn parse_line(line: &str) -> ParsedLine<'_> {
+    parse_prefix(line)
+        .or_else(|| parse_after_grep_prefix(line, MAX_GREP_PREFIXES))
+        .unwrap_or_else(|| ParsedLine::plain(line))
+}
+
+/// `grep -H`, `-n` and `-C` put `file:`/`file-` and `123:`/`123-` before each line (`--`
+/// between hunks); a paste of grep over several files is common in tickets. Look through at
+/// most two such prefixes (`kern.log:123:`), within the first token of the line.
+const MAX_GREP_PREFIXES: usize = 2;
+/// Separators tried per line, so a long dashed token (a UUID, base64) costs a bounded amount.
+const MAX_GREP_SEPARATORS: usize = 6;
+/// A file path plus a line number fits in this many bytes; real prefixes are far shorter.
+const MAX_GREP_PREFIX_BYTES: usize = 512;
+
+fn parse_after_grep_prefix(line: &str, depth: usize) -> Option<ParsedLine<'_>> {
+    if depth == 0 {
+        return None;
+    }
+    // Only the start of the line can hold a prefix: a long unbroken line (minified JSON,
+    // base64) must not be scanned to its end.
+    let mut head_end = line.len().min(MAX_GREP_PREFIX_BYTES);
+    while !line.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let head = line.get(..head_end)?;
+    let token_end = head.find(|c: char| c.is_whitespace()).unwrap_or(head.len());
+    let token = head.get(..token_end)?;
+    for (i, _) in token
+        .char_indices()
+        .filter(|&(i, c)| i > 0 && (c == ':' || c == '-'))
+        .take(MAX_GREP_SEPARATORS)
+    {
+        let Some(rest) = line.get(i + 1..) else {
+            continue;
+        };
+        if let Some(p) = parse_prefix(rest).filter(|p| p.format != LineFormat::Marker) {
+            return Some(p);
+        }
+        if let Some(p) = parse_after_grep_prefix(rest, depth - 1) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// The recognised prefixes, dispatched on the first byte; `None` when none fits.
+fn parse_prefix(line: &str) -> Option<ParsedLine<'_>> {
     let b = line.as_bytes();
-    let Some(&first) = b.first() else {
-        return ParsedLine::plain(line);
-    };
-    let parsed = match first {
+    let first = *b.first()?;
+    match first {
         b'<' => parse_pri(line),
         b'[' => parse_bracket(line),
         b'{' => parse_json(line),
@@ -167,8 +212,7 @@ pub fn parse_line(line: &str) -> ParsedLine<'_> {
         b'0'..=b'9' => parse_digit_first(line),
         b'a'..=b'z' => parse_dmesg_decoded(line),
         _ => None,
-    };
-    parsed.unwrap_or_else(|| ParsedLine::plain(line))
+    }
 }
 
 // ---------------------------------------------------------------- small byte helpers
@@ -448,17 +492,20 @@ fn parse_month_first(line: &str) -> Option<ParsedLine<'_>> {
     if b.get(3) != Some(&b' ') {
         return None;
     }
-    // Day is space-padded (`May  6`) or zero-padded by some daemons.
-    let day = if b.get(4) == Some(&b' ') {
-        digits(b, 5, 1)?
+    // Day is space-padded (`May  6`), zero-padded by some daemons (`May 06`), or single-spaced
+    // when a paste through a web form collapsed the double blank (`May 6`).
+    let (day, time_at) = if b.get(4) == Some(&b' ') {
+        (digits(b, 5, 1)?, 7)
+    } else if b.get(5) == Some(&b' ') {
+        (digits(b, 4, 1)?, 6)
     } else {
-        digits(b, 4, 2)?
+        (digits(b, 4, 2)?, 7)
     };
-    if !(1..=31).contains(&day) || b.get(6) != Some(&b' ') {
+    if !(1..=31).contains(&day) || b.get(time_at - 1) != Some(&b' ') {
         return None;
     }
-    let (hour, minute, second) = hms(b, 7)?;
-    let (nanos, flen) = fraction(b, 15);
+    let (hour, minute, second) = hms(b, time_at)?;
+    let (nanos, flen) = fraction(b, time_at + 8);
     let stamp = Stamp::NoYear {
         month,
         day,
@@ -472,7 +519,7 @@ fn parse_month_first(line: &str) -> Option<ParsedLine<'_>> {
     } else {
         LineFormat::Syslog
     };
-    let rest = &line[15 + flen..];
+    let rest = line.get(time_at + 8 + flen..)?;
     syslog_tail(format, stamp, rest).or_else(|| {
         // A time with no host: keep the stamp, the rest is the message.
         Some(ParsedLine::with(format, stamp, rest.trim_start()))
@@ -712,7 +759,7 @@ fn parse_bracket(line: &str) -> Option<ParsedLine<'_>> {
         ));
     }
     // Application: `[2026-11-21 14:23:07,123] ERROR …` or `[2026-11-21T14:23:07.123Z] …`
-    let (stamp, used, _) = iso_datetime(&b[1..])?;
+    let (stamp, used, _) = iso_datetime(b.get(1..)?)?;
     let rest = line.get(1 + used..)?.strip_prefix(']')?;
     Some(ParsedLine::with(
         LineFormat::App,
@@ -935,6 +982,36 @@ mod tests {
     }
 
     #[test]
+    fn syslog_day_padding_variants() {
+        for (line, day) in [
+            ("May  6 10:49:21 h kernel: x", 6),
+            ("May 06 10:49:21 h kernel: x", 6),
+            ("May 6 10:49:21 h kernel: x", 6),
+            ("May 16 10:49:21 h kernel: x", 16),
+        ] {
+            let p = parse_line(line);
+            assert_eq!(p.format, LineFormat::Syslog, "{line}");
+            assert_eq!(
+                p.stamp,
+                Stamp::NoYear {
+                    month: 5,
+                    day,
+                    hour: 10,
+                    minute: 49,
+                    second: 21,
+                    nanos: 0
+                },
+                "{line}"
+            );
+            assert_eq!(p.message, "x", "{line}");
+        }
+        assert_eq!(
+            parse_line("May 6x10:49:21 h kernel: x").format,
+            LineFormat::Plain
+        );
+    }
+
+    #[test]
     fn syslog_ident_with_pid() {
         let p = parse_line("Nov 21 14:23:07 api-1 node[4242]: Error: EMFILE: too many open files");
         assert_eq!(p.program.as_deref(), Some("node"));
@@ -1110,6 +1187,29 @@ mod tests {
     }
 
     #[test]
+    fn grep_prefixes_are_looked_through() {
+        let p = parse_line("kern.log:Nov 21 14:17:30 ip-10-42-7-19 kernel: [ 4021.551902] TCP: x");
+        assert_eq!(p.format, LineFormat::Syslog);
+        assert_eq!(p.mono_us, Some(4_021_551_902));
+        assert_eq!(p.message, "TCP: x");
+        let p = parse_line("kern-1.log-Nov 21 14:17:29 h kernel: y");
+        assert_eq!((p.format, p.message.as_ref()), (LineFormat::Syslog, "y"));
+        let p = parse_line("var/log/kern.log:1812:[ 4021.551902] z");
+        assert_eq!((p.format, p.message.as_ref()), (LineFormat::DmesgRaw, "z"));
+        let p = parse_line("57-2026-09-02T09:08:50+00:00 db-1 kernel: w");
+        assert_eq!(p.format, LineFormat::ShortIso);
+        // Not grep: error names, stack frames, a separator inside a file name.
+        for plain in [
+            "Error: connect EADDRNOTAVAIL 10.0.4.17:5432 - Local (0.0.0.0:0)",
+            "java.net.SocketException: Too many open files",
+            "    at Object.<anonymous> (/app/x.js:1:1)",
+            "kern.log:--",
+        ] {
+            assert_eq!(parse_line(plain).format, LineFormat::Plain, "{plain}");
+        }
+    }
+
+    #[test]
     fn garbage_is_plain_and_never_panics() {
         for line in [
             "",
@@ -1128,6 +1228,10 @@ mod tests {
             "[99999999999999999999999.1] x",
             "Tue 2026-11-17",
             "I9999 00:00:00",
+            // `dmesg -x` levels with nothing after them reached `parse_bracket("")`.
+            "kern  :info  :",
+            "kern  :info  : ",
+            "kern:err:[",
         ] {
             let _ = parse_line(line);
         }
