@@ -3,6 +3,7 @@
 //! The flow (docs/ARCHITECTURE.md): bundle discovery → per-source sniff and scan (ingest +
 //! signature engine) → findings → report (text, JSON).
 
+pub mod batch;
 pub mod bundle;
 pub mod checks;
 pub mod cli;
@@ -16,15 +17,19 @@ use crate::ingest::{Facts, ParseCtx, Sniff};
 use crate::model::{Diagnostic, Hit, Level, Source, SourceId, SourceKind};
 use crate::report::{Report, REPORT_VERSION};
 use crate::signatures::Catalog;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::PathBuf;
 
 /// What `analyze` needs besides the catalog.
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
+    /// Files, directories, archives, compressed files; `-` for standard input.
     pub paths: Vec<PathBuf>,
     pub max_line_bytes: usize,
+    /// Bytes, ratio and entry limits (`--max-total-bytes`, `--max-ratio`, `--max-entries`).
+    pub limits: bundle::limits::Limits,
+    /// `--as KIND=GLOB` overrides of content sniffing.
+    pub as_kinds: Vec<bundle::layout::Override>,
 }
 
 impl Default for AnalyzeOptions {
@@ -32,12 +37,11 @@ impl Default for AnalyzeOptions {
         AnalyzeOptions {
             paths: Vec::new(),
             max_line_bytes: ingest::lines::DEFAULT_MAX_LINE_BYTES,
+            limits: bundle::limits::Limits::default(),
+            as_kinds: Vec::new(),
         }
     }
 }
-
-/// Read capacity per source: large enough that the sniffer sees its 8 KiB in one fill.
-const READ_BUFFER: usize = 256 * 1024;
 
 fn skipped_source(path: String, kind: SourceKind, reason: String) -> Source {
     Source {
@@ -66,6 +70,19 @@ pub fn read_source(
     catalog: &Catalog,
     opts: &AnalyzeOptions,
 ) -> SourceResult {
+    read_source_as(display, reader, id, catalog, opts, None)
+}
+
+/// `read_source` with the kind possibly known in advance (`--as`, a known bundle layout):
+/// then the content detectors are skipped, but binary and empty content is still refused.
+pub fn read_source_as(
+    display: &str,
+    reader: &mut dyn BufRead,
+    id: SourceId,
+    catalog: &Catalog,
+    opts: &AnalyzeOptions,
+    forced: Option<SourceKind>,
+) -> SourceResult {
     let mut facts = Facts::default();
     let skipped = |kind: SourceKind, why: String| SourceResult {
         source: skipped_source(display.to_string(), kind, why),
@@ -79,7 +96,7 @@ pub fn read_source(
     let kind = match ingest::sniff(head, display) {
         Sniff::Empty => return skipped(SourceKind::Unknown, "empty file".into()),
         Sniff::Binary(why) => return skipped(SourceKind::Unknown, why),
-        Sniff::Text(k) => k,
+        Sniff::Text(k) => forced.unwrap_or(k),
     };
     if kind == SourceKind::Log {
         let scan = scan::scan_log(reader, id, catalog, opts.max_line_bytes);
@@ -114,29 +131,6 @@ pub fn read_source(
         },
         hits: Vec::new(),
         facts,
-    }
-}
-
-fn read_file(
-    input: &bundle::Input,
-    id: SourceId,
-    catalog: &Catalog,
-    opts: &AnalyzeOptions,
-) -> SourceResult {
-    match File::open(&input.path) {
-        Ok(f) => {
-            let mut reader = BufReader::with_capacity(READ_BUFFER, f);
-            read_source(&input.display, &mut reader, id, catalog, opts)
-        }
-        Err(e) => SourceResult {
-            source: skipped_source(
-                input.display.clone(),
-                SourceKind::Unknown,
-                format!("unreadable: {e}"),
-            ),
-            hits: Vec::new(),
-            facts: Facts::default(),
-        },
     }
 }
 
@@ -177,35 +171,75 @@ pub fn conclude(
     }
 }
 
+/// Collects what the bundle reader hands over into the parts of a report. Source ids are
+/// assigned in reading order (path order for directories and zips, archive order for tar).
+struct Collector<'a> {
+    catalog: &'a Catalog,
+    opts: &'a AnalyzeOptions,
+    sources: Vec<Source>,
+    hits: Vec<Hit>,
+    facts: Facts,
+    skipped: Vec<Source>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl bundle::Sink for Collector<'_> {
+    fn source(&mut self, display: &str, reader: &mut dyn BufRead, forced: Option<SourceKind>) {
+        let id = self.sources.len();
+        let r = read_source_as(display, reader, id, self.catalog, self.opts, forced);
+        self.sources.push(r.source);
+        self.hits.extend(r.hits);
+        self.facts.merge(r.facts);
+    }
+
+    fn skip(&mut self, display: &str, reason: String) {
+        self.skipped.push(skipped_source(
+            display.to_string(),
+            SourceKind::Unknown,
+            reason,
+        ));
+    }
+
+    fn diagnostic(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+}
+
 /// Analyse the PATH arguments into a report. Never fails on input: what cannot be read is
 /// described in the report.
 pub fn analyze(opts: &AnalyzeOptions, catalog: &Catalog) -> Report {
-    let found = bundle::discover(&opts.paths);
-    let mut sources = Vec::new();
-    let mut hits = Vec::new();
-    let mut facts = Facts::default();
-    let mut inputs = found.inputs.clone();
-    inputs.sort_by(|a, b| a.display.cmp(&b.display));
-    for (i, input) in inputs.iter().enumerate() {
-        let r = read_file(input, i, catalog, opts);
-        sources.push(r.source);
-        hits.extend(r.hits);
-        facts.merge(r.facts);
-    }
-    let skipped: Vec<Source> = found
-        .skipped
-        .iter()
-        .map(|s| skipped_source(s.display.clone(), SourceKind::Unknown, s.reason.clone()))
-        .collect();
-    let diagnostics = found
-        .errors
-        .iter()
-        .map(|(p, e)| Diagnostic {
-            level: Level::Error,
-            path: Some(p.clone()),
-            line: None,
-            message: format!("cannot read: {e}"),
-        })
-        .collect();
-    conclude(catalog, sources, &hits, &facts, skipped, diagnostics)
+    let mut c = Collector {
+        catalog,
+        opts,
+        sources: Vec::new(),
+        hits: Vec::new(),
+        facts: Facts::default(),
+        skipped: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let layout = match bundle::layout::Layout::new(&opts.as_kinds) {
+        Ok(l) => l,
+        Err(e) => {
+            c.diagnostics.push(Diagnostic {
+                level: Level::Error,
+                path: None,
+                line: None,
+                message: format!("--as ignored: {e}"),
+            });
+            bundle::layout::Layout::default()
+        }
+    };
+    let open = bundle::OpenOptions {
+        limits: opts.limits,
+        layout,
+    };
+    bundle::open(&opts.paths, &open, &mut c);
+    conclude(
+        catalog,
+        c.sources,
+        &c.hits,
+        &c.facts,
+        c.skipped,
+        c.diagnostics,
+    )
 }
