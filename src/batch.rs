@@ -100,10 +100,14 @@ pub fn run(opts: &BatchOptions, catalog: &Catalog) -> Result<Summary, String> {
     };
     let fingerprint = options_fingerprint(&opts.analyze, catalog);
     let progress = progress_bar(opts.verbosity, bundles.iter().map(|b| b.bytes).sum());
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    progress.set_message(format!("0/{} bundles", bundles.len()));
     let results: Vec<(String, Option<String>, Outcome, bool)> = bundles
         .par_iter()
         .map(|b| {
             let (hash, outcome, fresh) = process(b, opts, catalog, &fingerprint, &previous);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress.set_message(format!("{n}/{} bundles", bundles.len()));
             progress.inc(b.bytes);
             if opts.verbosity >= Verbosity::Verbose {
                 say(&progress, &status_line(&b.name, &outcome, fresh));
@@ -270,6 +274,8 @@ fn process(
             .diagnostics
             .first()
             .map(|d| d.message.clone())
+            .or_else(|| report.sources.iter().find_map(|s| s.skipped.clone()))
+            .map(|w| format!("nothing could be read: {w}"))
             .unwrap_or_else(|| "nothing could be read".into());
         return (None, Err(why), true);
     }
