@@ -248,6 +248,10 @@ fn process(
     fingerprint: &str,
     previous: &BTreeMap<String, String>,
 ) -> (Option<String>, Outcome, bool) {
+    if [INDEX_FILE, NDJSON_FILE].contains(&b.name.as_str()) {
+        let why = format!("the name clashes with OUTDIR/{}: rename the bundle", b.name);
+        return (None, Err(why), true);
+    }
     let hash = match content_hash(&b.path, fingerprint) {
         Ok(h) => h,
         Err(e) => return (None, Err(format!("cannot read: {e}")), true),

@@ -137,7 +137,7 @@ pub struct BatchArgs {
     /// Print nothing on standard error but fatal errors.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// One line per bundle on standard error (with -vv, skipped bundles too).
+    /// One line per bundle on standard error (analysed, unchanged or error).
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }

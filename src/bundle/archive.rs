@@ -214,7 +214,7 @@ impl Walker<'_> {
             ),
             Container::Tar => {
                 let prefix = Self::archive_prefix(display, &origin);
-                self.read_tar(&prefix, reader, origin)
+                self.read_tar(&prefix, display, reader, origin)
             }
             Container::Zip => self.read_buffered_zip(display, reader, origin),
             Container::Bzip2 => self.sink.skip(
@@ -278,12 +278,7 @@ impl Walker<'_> {
     }
 
     /// Stream a tar: each entry is read when reached.
-    pub fn read_tar(&mut self, prefix: &str, reader: &mut dyn Read, origin: Origin) {
-        let label = if prefix.is_empty() {
-            "archive".to_string()
-        } else {
-            prefix.trim_end_matches('/').to_string()
-        };
+    pub fn read_tar(&mut self, prefix: &str, label: &str, reader: &mut dyn Read, origin: Origin) {
         let stream: Box<dyn Read + '_> = if origin.metered {
             Box::new(reader)
         } else {
@@ -292,7 +287,7 @@ impl Walker<'_> {
         let mut archive = tar::Archive::new(stream);
         let entries = match archive.entries() {
             Ok(e) => e,
-            Err(e) => return self.diag(Level::Error, &label, format!("unreadable tar: {e}")),
+            Err(e) => return self.diag(Level::Error, label, format!("unreadable tar: {e}")),
         };
         let mut links = Links::default();
         let entry_origin = Origin {
@@ -310,7 +305,7 @@ impl Walker<'_> {
                 Err(e) => {
                     self.diag(
                         Level::Error,
-                        &label,
+                        label,
                         format!("truncated or corrupt tar: {e}; the entries after this point are not read"),
                     );
                     break;
@@ -357,7 +352,7 @@ impl Walker<'_> {
             }
         }
         if let Some(why) = self.budget.stop_reason() {
-            self.diag(Level::Error, &label, format!("{why}: the rest is not read"));
+            self.diag(Level::Error, label, format!("{why}: the rest is not read"));
         }
         links.finish(prefix, self.sink);
     }
