@@ -449,3 +449,30 @@ fn garbage_and_empty_archives_do_not_panic() {
         );
     }
 }
+
+#[test]
+fn hidden_entries_are_skipped_in_archives_as_in_directories() {
+    let mut raw = Vec::new();
+    raw.extend(raw_entry(b"b/.git/config", EntryType::Regular, b"", LINE));
+    raw.extend(raw_entry(b"b/.git/HEAD", EntryType::Regular, b"", LINE));
+    raw.extend(raw_entry(b"b/.bash_history", EntryType::Regular, b"", LINE));
+    raw.extend(raw_entry(b"b/kern.log", EntryType::Regular, b"", &kern()));
+    let t = tempfile::tempdir().expect("tempdir");
+    let p = t.path().join("h.tar");
+    fs::write(&p, end_tar(raw)).expect("write");
+    let r = run_paths(&[&p]);
+    let paths: Vec<(&str, Option<&str>)> = r
+        .sources
+        .iter()
+        .map(|s| (s.path.as_str(), s.skipped.as_deref()))
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            ("b/.bash_history", Some("hidden")),
+            ("b/.git", Some("hidden")),
+            ("b/kern.log", None),
+        ]
+    );
+    assert_eq!(signatures(&r), vec!["mem.oom-kill-memcg", "net.syn-flood"]);
+}

@@ -323,6 +323,12 @@ impl Walker<'_> {
                     continue;
                 }
             };
+            if let Some(first) = links.hidden(&path) {
+                if let Some(top) = first {
+                    self.sink.skip(&format!("{prefix}{top}"), "hidden".into());
+                }
+                continue;
+            }
             let display = format!("{prefix}{path}");
             use tar::EntryType as T;
             match entry.header().entry_type() {
@@ -399,6 +405,12 @@ impl Walker<'_> {
                     continue;
                 }
             };
+            if let Some(first) = links.hidden(&path) {
+                if let Some(top) = first {
+                    self.sink.skip(&format!("{prefix}{top}"), "hidden".into());
+                }
+                continue;
+            }
             let display = format!("{prefix}{path}");
             let mut file = match zip.by_index(i) {
                 Ok(f) => f,
@@ -440,6 +452,7 @@ struct Links {
     dirs: BTreeSet<String>,
     /// link path → (target as written, hard link)
     links: BTreeMap<String, (String, bool)>,
+    hidden_seen: BTreeSet<String>,
 }
 
 enum Resolved {
@@ -449,6 +462,22 @@ enum Resolved {
 }
 
 impl Links {
+    /// The first hidden component's path (`a/.git` for `a/.git/x`), reported once per archive
+    /// as the directory walk does: hidden entries are skipped in every form of a bundle.
+    fn hidden(&mut self, path: &str) -> Option<Option<String>> {
+        let mut end = 0;
+        for c in path.split('/') {
+            end += c.len();
+            if c.starts_with('.') {
+                let top = path[..end].to_string();
+                let first = self.hidden_seen.insert(top.clone());
+                return Some(first.then_some(top));
+            }
+            end += 1;
+        }
+        None
+    }
+
     /// Record a regular entry; false if the path was already seen.
     fn note_file(&mut self, path: &str) -> bool {
         !self.links.contains_key(path) && self.files.insert(path.to_string())
@@ -529,9 +558,17 @@ impl Links {
                 Resolved::Inside(p) if self.files.contains(&p) => {
                     format!("alias of {prefix}{p} (link), analysed under that path")
                 }
-                Resolved::Inside(p) if p.is_empty() || self.is_dir(&p) => format!(
-                    "alias of directory {prefix}{p} (link), its files are analysed under that path"
-                ),
+                Resolved::Inside(p) if p.is_empty() || self.is_dir(&p) => {
+                    let shown = format!("{prefix}{p}");
+                    let shown = if shown.is_empty() {
+                        "."
+                    } else {
+                        shown.as_str()
+                    };
+                    format!(
+                        "alias of directory {shown} (link), its files are analysed under that path"
+                    )
+                }
                 Resolved::Inside(p) => {
                     format!("broken link: {prefix}{p} is not in the bundle")
                 }
@@ -593,5 +630,14 @@ mod tests {
         assert!(matches!(r("s/out"), Resolved::Outside));
         assert!(matches!(r("s/up"), Resolved::Outside));
         assert!(matches!(r("s/a"), Resolved::Loop));
+    }
+
+    #[test]
+    fn hidden_components_are_reported_once() {
+        let mut l = Links::default();
+        assert_eq!(l.hidden("a/b.log"), None);
+        assert_eq!(l.hidden("a/.git/config"), Some(Some("a/.git".into())));
+        assert_eq!(l.hidden("a/.git/HEAD"), Some(None));
+        assert_eq!(l.hidden(".hidden"), Some(Some(".hidden".into())));
     }
 }

@@ -17,7 +17,7 @@ use archive::{Origin, Walker};
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, Read, Seek};
 use std::path::{Path, PathBuf};
 
 /// Receives what a bundle holds, in reading order.
@@ -149,8 +149,7 @@ fn open_file(display: &str, path: &Path, origin: Origin, w: &mut Walker<'_>) {
     let is_zip = f.read_exact(&mut magic).is_ok()
         && archive::container(&magic) == archive::Container::Zip
         && w.layout.noise(display).is_none();
-    let reopened = fs::File::open(path);
-    match reopened {
+    match f.seek(io::SeekFrom::Start(0)).map(|_| f) {
         Ok(f) if is_zip && origin.depth <= 1 => {
             let prefix = if origin.is_root {
                 String::new()
