@@ -27,6 +27,10 @@ const MAX_LINK_HOPS: usize = 40;
 /// sosreport inside a support bundle, but no further.
 const MAX_ARCHIVE_DEPTH: u32 = 1;
 
+/// Memory the xz decoder may use: `xz -9` needs 65 MiB to decompress; a header asking for
+/// more (up to 4 GiB of dictionary) is refused instead of allocated.
+const XZ_MEMLIMIT: u64 = 256 << 20;
+
 /// What the first bytes of a stream say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Container {
@@ -149,7 +153,15 @@ impl Walker<'_> {
         let counting = Counting::new(reader, compressed.clone());
         let decoder: Box<dyn Read + '_> = match kind {
             Container::Gzip => Box::new(flate2::read::MultiGzDecoder::new(counting)),
-            Container::Xz => Box::new(xz2::read::XzDecoder::new_multi_decoder(counting)),
+            Container::Xz => {
+                match xz2::stream::Stream::new_stream_decoder(
+                    XZ_MEMLIMIT,
+                    xz2::stream::CONCATENATED,
+                ) {
+                    Ok(stream) => Box::new(xz2::read::XzDecoder::new_stream(counting, stream)),
+                    Err(e) => return self.sink.skip(display, format!("xz decoder: {e}")),
+                }
+            }
             _ => match zstd::stream::read::Decoder::new(counting) {
                 Ok(d) => Box::new(d),
                 Err(e) => return self.sink.skip(display, format!("corrupt zstd data: {e}")),
