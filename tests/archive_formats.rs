@@ -258,3 +258,34 @@ fn stdin_is_read_with_its_container_sniffed() {
     let expected = run_paths(&[&fixture("oom-api-node")]);
     assert_eq!(v["findings"], findings_json(&expected));
 }
+
+#[test]
+fn support_bundle_and_cluster_info_dump_layouts_force_kinds() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let b = t.path().join("support-bundle-2026-11-21T14_40_02");
+    let files = [
+        ("cluster-resources/pods/default.json", "{\n  \"kind\": \"PodList\",\n  \"apiVersion\": \"v1\",\n  \"items\": []\n}\n"),
+        ("cluster-resources/events/default.json", "{\n  \"kind\": \"EventList\",\n  \"apiVersion\": \"v1\",\n  \"items\": []\n}\n"),
+        ("cluster-resources/pods/logs/default/api-7f9c6d8b5-x2x9q/api.log", "2026-11-21T14:23:01.002Z Error: connect ECONNREFUSED 10.42.7.31:5432\n"),
+        ("host-collectors/journald/kubelet.txt", "Nov 21 14:23:08 ip-10-42-7-19 kubelet[1203]: I1121 14:23:08.112233    1203 kubelet.go:2457] \"SyncLoop (PLEG): event for pod\"\n"),
+        ("dump/default/pods.json", "{\n  \"kind\": \"PodList\",\n  \"apiVersion\": \"v1\",\n  \"items\": []\n}\n"),
+        ("dump/default/api-7f9c6d8b5-x2x9q/logs.txt", "==== START logs for container api of pod default/api-7f9c6d8b5-x2x9q ====\n"),
+    ];
+    for (p, text) in files {
+        let full = b.join(p);
+        fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        fs::write(full, text).expect("write");
+    }
+    let r = run_paths(&[&b]);
+    let kind = |p: &str| source(&r, p).kind.as_str();
+    assert_eq!(kind("cluster-resources/pods/default.json"), "k8s-object");
+    assert_eq!(kind("cluster-resources/events/default.json"), "k8s-object");
+    assert_eq!(
+        kind("cluster-resources/pods/logs/default/api-7f9c6d8b5-x2x9q/api.log"),
+        "log"
+    );
+    assert_eq!(kind("host-collectors/journald/kubelet.txt"), "log");
+    assert_eq!(kind("dump/default/pods.json"), "k8s-object");
+    assert_eq!(kind("dump/default/api-7f9c6d8b5-x2x9q/logs.txt"), "log");
+    assert!(r.findings.iter().any(|f| f.signature == "net.econnrefused"));
+}
