@@ -1,7 +1,8 @@
 //! coroner: post-incident forensics for Linux and Kubernetes hosts.
 //!
-//! The flow (docs/ARCHITECTURE.md): bundle discovery → per-source sniff and scan (ingest +
-//! signature engine) → findings → report (text, JSON).
+//! The flow (docs/ARCHITECTURE.md): bundle opening (files, directories, archives, stdin;
+//! `bundle::open` streams each source to a sink) → per-source sniff and scan (ingest +
+//! signature engine) → findings → report (text, JSON). `batch` runs it over many bundles.
 
 pub mod batch;
 pub mod bundle;
