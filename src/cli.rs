@@ -34,6 +34,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// List the signature catalog, or document one signature.
     Signatures(SignaturesArgs),
+    /// Analyse every bundle directly under DIR (directories and archives) into OUTDIR.
+    Batch(BatchArgs),
     /// Print the merged timeline: notable events (or every line with --all), times in UTC.
     Timeline(TimelineArgs),
 }
@@ -68,6 +70,8 @@ pub struct TimelineArgs {
     pub max_line_bytes: usize,
     #[command(flatten)]
     pub clock: ClockArgs,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +127,8 @@ pub struct AnalyzeArgs {
     pub max_line_bytes: usize,
     #[command(flatten)]
     pub clock: ClockArgs,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
 }
 
 /// How year-less and zone-less stamps are resolved when the bundle does not say.
@@ -145,10 +151,70 @@ impl ClockArgs {
     }
 }
 
+/// How bundles are opened: limits and kind overrides (shared by `analyze` and `batch`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct BundleArgs {
+    /// Stop reading after this many decompressed bytes in total (the rest is listed as not read).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::bundle::limits::DEFAULT_MAX_TOTAL_BYTES)]
+    pub max_total_bytes: u64,
+    /// Stop an entry whose decompressed size exceeds this many times its compressed size.
+    #[arg(long, value_name = "RATIO", default_value_t = crate::bundle::limits::DEFAULT_MAX_RATIO)]
+    pub max_ratio: u64,
+    /// Stop reading a bundle after this many entries.
+    #[arg(long, value_name = "N", default_value_t = crate::bundle::limits::DEFAULT_MAX_ENTRIES)]
+    pub max_entries: u64,
+    /// Read paths matching GLOB (inside the bundle) as KIND, without sniffing (repeatable).
+    #[arg(long = "as", value_name = "KIND=GLOB", value_parser = crate::bundle::layout::parse_override)]
+    pub as_kinds: Vec<crate::bundle::layout::Override>,
+}
+
+impl BundleArgs {
+    pub fn limits(&self) -> crate::bundle::limits::Limits {
+        crate::bundle::limits::Limits {
+            max_total_bytes: self.max_total_bytes,
+            max_ratio: self.max_ratio.max(1),
+            max_entries: self.max_entries,
+            ..Default::default()
+        }
+    }
+}
+
 fn parse_zone(s: &str) -> Result<Zone, String> {
     Zone::parse(s).ok_or_else(|| {
         format!("`{s}` is neither an IANA zone name (Europe/Berlin) nor an offset (+01:00)")
     })
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BatchArgs {
+    /// Directory whose entries (directories and archives) are bundles.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Output directory: OUTDIR/<bundle>/report.{json,txt}, index.html, findings.ndjson.
+    #[arg(short = 'o', long = "output", value_name = "OUTDIR")]
+    pub output: PathBuf,
+    /// Re-analyse every bundle, even those unchanged since the last run.
+    #[arg(long)]
+    pub force: bool,
+    /// Exit 1 when any finding of any bundle is at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// Extra signature files or directories of them.
+    #[arg(long = "signatures", value_name = "FILE_OR_DIR")]
+    pub signatures: Vec<PathBuf>,
+    /// Longest line read in full.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::ingest::lines::DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    /// Print nothing on standard error but fatal errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// One line per bundle on standard error (analysed, unchanged or error).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(flatten)]
+    pub clock: ClockArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -178,6 +244,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Analyze(a) => run_analyze(a),
         Command::Signatures(s) => run_signatures(s),
         Command::Timeline(t) => run_timeline(t),
+        Command::Batch(b) => run_batch(b),
     }
 }
 
@@ -230,6 +297,8 @@ fn run_analyze(args: AnalyzeArgs) -> u8 {
         paths: args.paths.clone(),
         max_line_bytes: args.max_line_bytes,
         clock: args.clock.options(),
+        limits: args.bundle.limits(),
+        as_kinds: args.bundle.as_kinds.clone(),
     };
     let report = analyze(&opts, &catalog);
     for d in &report.diagnostics {
@@ -274,6 +343,8 @@ fn run_timeline(args: TimelineArgs) -> u8 {
         paths: args.paths.clone(),
         max_line_bytes: args.max_line_bytes,
         clock: args.clock.options(),
+        limits: args.bundle.limits(),
+        as_kinds: args.bundle.as_kinds.clone(),
     };
     let analysis = crate::analyze_detailed(&opts, &catalog);
     for d in &analysis.report.diagnostics {
@@ -329,6 +400,41 @@ fn run_timeline(args: TimelineArgs) -> u8 {
             eprintln!("coroner: {e}");
             EXIT_USAGE
         }
+    }
+}
+
+fn run_batch(args: BatchArgs) -> u8 {
+    let catalog = match load_catalog(&args.signatures) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let opts = crate::batch::BatchOptions {
+        dir: args.dir.clone(),
+        out: args.output.clone(),
+        force: args.force,
+        analyze: AnalyzeOptions {
+            paths: Vec::new(),
+            max_line_bytes: args.max_line_bytes,
+            limits: args.bundle.limits(),
+            as_kinds: args.bundle.as_kinds.clone(),
+            clock: args.clock.options(),
+        },
+        verbosity: if args.quiet {
+            crate::batch::Verbosity::Quiet
+        } else {
+            crate::batch::Verbosity::from_count(args.verbose)
+        },
+    };
+    let summary = match crate::batch::run(&opts, &catalog) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("coroner: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    match (args.fail_on, summary.worst_severity) {
+        (Some(t), Some(w)) if w >= t.severity() => EXIT_FINDINGS,
+        _ => EXIT_OK,
     }
 }
 

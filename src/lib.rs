@@ -1,8 +1,11 @@
 //! coroner: post-incident forensics for Linux and Kubernetes hosts.
 //!
-//! The flow (docs/ARCHITECTURE.md): bundle discovery → per-source sniff and scan (ingest +
-//! signature engine) → findings → report (text, JSON).
+//! The flow (docs/ARCHITECTURE.md): bundle opening (files, directories, archives, stdin;
+//! `bundle::open` streams each source to a sink) → per-source sniff and scan (ingest +
+//! signature engine) → clock resolution and timeline → findings, checks, incidents → report
+//! (text, JSON, HTML). `batch` runs it over many bundles.
 
+pub mod batch;
 pub mod bundle;
 pub mod checks;
 pub mod cli;
@@ -20,15 +23,19 @@ use crate::report::{Report, REPORT_VERSION};
 use crate::signatures::Catalog;
 use crate::timeline::observe::ClockObservations;
 use crate::timeline::ClockOptions;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufRead;
 use std::path::PathBuf;
 
 /// What `analyze` needs besides the catalog.
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
+    /// Files, directories, archives, compressed files; `-` for standard input.
     pub paths: Vec<PathBuf>,
     pub max_line_bytes: usize,
+    /// Bytes, ratio and entry limits (`--max-total-bytes`, `--max-ratio`, `--max-entries`).
+    pub limits: bundle::limits::Limits,
+    /// `--as KIND=GLOB` overrides of content sniffing.
+    pub as_kinds: Vec<bundle::layout::Override>,
     /// `--year` / `--tz`.
     pub clock: ClockOptions,
 }
@@ -38,13 +45,12 @@ impl Default for AnalyzeOptions {
         AnalyzeOptions {
             paths: Vec::new(),
             max_line_bytes: ingest::lines::DEFAULT_MAX_LINE_BYTES,
+            limits: bundle::limits::Limits::default(),
+            as_kinds: Vec::new(),
             clock: ClockOptions::default(),
         }
     }
 }
-
-/// Read capacity per source: large enough that the sniffer sees its 8 KiB in one fill.
-const READ_BUFFER: usize = 256 * 1024;
 
 fn skipped_source(path: String, kind: SourceKind, reason: String) -> Source {
     Source {
@@ -75,6 +81,19 @@ pub fn read_source(
     catalog: &Catalog,
     opts: &AnalyzeOptions,
 ) -> SourceResult {
+    read_source_as(display, reader, id, catalog, opts, None)
+}
+
+/// `read_source` with the kind possibly known in advance (`--as`, a known bundle layout):
+/// then the content detectors are skipped, but binary and empty content is still refused.
+pub fn read_source_as(
+    display: &str,
+    reader: &mut dyn BufRead,
+    id: SourceId,
+    catalog: &Catalog,
+    opts: &AnalyzeOptions,
+    forced: Option<SourceKind>,
+) -> SourceResult {
     let mut facts = Facts::default();
     let skipped = |kind: SourceKind, why: String| SourceResult {
         source: skipped_source(display.to_string(), kind, why),
@@ -89,7 +108,7 @@ pub fn read_source(
     let kind = match ingest::sniff(head, display) {
         Sniff::Empty => return skipped(SourceKind::Unknown, "empty file".into()),
         Sniff::Binary(why) => return skipped(SourceKind::Unknown, why),
-        Sniff::Text(k) => k,
+        Sniff::Text(k) => forced.unwrap_or(k),
     };
     if kind == SourceKind::Log {
         let scan = scan::scan_log(reader, id, catalog, opts.max_line_bytes);
@@ -128,30 +147,6 @@ pub fn read_source(
         hits: Vec::new(),
         facts,
         clock: ClockObservations::default(),
-    }
-}
-
-fn read_file(
-    input: &bundle::Input,
-    id: SourceId,
-    catalog: &Catalog,
-    opts: &AnalyzeOptions,
-) -> SourceResult {
-    match File::open(&input.path) {
-        Ok(f) => {
-            let mut reader = BufReader::with_capacity(READ_BUFFER, f);
-            read_source(&input.display, &mut reader, id, catalog, opts)
-        }
-        Err(e) => SourceResult {
-            source: skipped_source(
-                input.display.clone(),
-                SourceKind::Unknown,
-                format!("unreadable: {e}"),
-            ),
-            hits: Vec::new(),
-            facts: Facts::default(),
-            clock: ClockObservations::default(),
-        },
     }
 }
 
@@ -266,65 +261,120 @@ pub fn analyze(opts: &AnalyzeOptions, catalog: &Catalog) -> Report {
     analyze_detailed(opts, catalog).report
 }
 
-/// Visit every line of every log source again, in source order: (source id, line number,
-/// text). Used by `timeline --all` after `analyze_detailed` resolved the clocks.
-pub fn visit_log_lines(
-    opts: &AnalyzeOptions,
-    analysis: &Analysis,
-    visit: &mut dyn FnMut(SourceId, u64, &str),
-) {
-    let found = bundle::discover(&opts.paths);
-    for input in &found.inputs {
-        let Some(id) = analysis
-            .source_paths
-            .iter()
-            .position(|p| *p == input.display)
-        else {
-            continue;
-        };
-        let is_log =
-            analysis.report.sources.iter().any(|s| {
-                s.path == input.display && s.kind == SourceKind::Log && s.skipped.is_none()
+/// Hands every source the bundle reader opens to `read_source_as`, in reading order: the
+/// source id is the position (path order for directories and zips, archive order for tar).
+struct Collector<'a> {
+    catalog: &'a Catalog,
+    opts: &'a AnalyzeOptions,
+    collected: Collected,
+}
+
+impl bundle::Sink for Collector<'_> {
+    fn source(&mut self, display: &str, reader: &mut dyn BufRead, forced: Option<SourceKind>) {
+        let id = self.collected.sources.len();
+        let r = read_source_as(display, reader, id, self.catalog, self.opts, forced);
+        self.collected.push(r);
+    }
+
+    fn skip(&mut self, display: &str, reason: String) {
+        self.collected.skipped.push(skipped_source(
+            display.to_string(),
+            SourceKind::Unknown,
+            reason,
+        ));
+    }
+
+    fn diagnostic(&mut self, d: Diagnostic) {
+        self.collected.diagnostics.push(d);
+    }
+}
+
+fn open_options(opts: &AnalyzeOptions, diagnostics: &mut Vec<Diagnostic>) -> bundle::OpenOptions {
+    let layout = match bundle::layout::Layout::new(&opts.as_kinds) {
+        Ok(l) => l,
+        Err(e) => {
+            diagnostics.push(Diagnostic {
+                level: Level::Error,
+                path: None,
+                line: None,
+                message: format!("--as ignored: {e}"),
             });
-        if !is_log {
-            continue;
+            bundle::layout::Layout::default()
         }
-        let Ok(f) = File::open(&input.path) else {
-            continue;
-        };
-        let mut lines = ingest::lines::LineReader::new(
-            BufReader::with_capacity(READ_BUFFER, f),
-            opts.max_line_bytes,
-        );
-        while let Ok(Some(l)) = lines.next_line() {
-            visit(id, l.number, &l.text);
-        }
+    };
+    bundle::OpenOptions {
+        limits: opts.limits,
+        layout,
     }
 }
 
 /// `analyze`, keeping the clock resolution.
 pub fn analyze_detailed(opts: &AnalyzeOptions, catalog: &Catalog) -> Analysis {
-    let found = bundle::discover(&opts.paths);
-    let mut collected = Collected::default();
-    let mut inputs = found.inputs.clone();
-    inputs.sort_by(|a, b| a.display.cmp(&b.display));
-    for (i, input) in inputs.iter().enumerate() {
-        collected.push(read_file(input, i, catalog, opts));
+    let mut c = Collector {
+        catalog,
+        opts,
+        collected: Collected::default(),
+    };
+    let open = open_options(opts, &mut c.collected.diagnostics);
+    bundle::open(&opts.paths, &open, &mut c);
+    conclude_detailed(catalog, c.collected, &opts.clock)
+}
+
+/// Re-reads the bundle for `visit_log_lines`, numbering sources exactly as the analysis did.
+struct LineVisitor<'a, 'v> {
+    analysis: &'a Analysis,
+    max_line_bytes: usize,
+    next_id: SourceId,
+    visit: &'v mut dyn FnMut(SourceId, u64, &str),
+}
+
+impl bundle::Sink for LineVisitor<'_, '_> {
+    fn source(&mut self, display: &str, reader: &mut dyn BufRead, _forced: Option<SourceKind>) {
+        let id = self.next_id;
+        self.next_id += 1;
+        if self.analysis.source_paths.get(id).map(String::as_str) != Some(display) {
+            return;
+        }
+        let is_log = self
+            .analysis
+            .report
+            .sources
+            .iter()
+            .any(|s| s.path == display && s.kind == SourceKind::Log && s.skipped.is_none());
+        if !is_log {
+            return;
+        }
+        let mut lines = ingest::lines::LineReader::new(reader, self.max_line_bytes);
+        while let Ok(Some(l)) = lines.next_line() {
+            (self.visit)(id, l.number, &l.text);
+        }
     }
-    collected.skipped = found
-        .skipped
+
+    fn skip(&mut self, _display: &str, _reason: String) {}
+
+    fn diagnostic(&mut self, _d: Diagnostic) {}
+}
+
+/// Visit every line of every log source again, in reading order: (source id, line number,
+/// text). Used by `timeline --all` after `analyze_detailed` resolved the clocks. Standard
+/// input cannot be read twice, so `-` yields nothing here.
+pub fn visit_log_lines(
+    opts: &AnalyzeOptions,
+    analysis: &Analysis,
+    visit: &mut dyn FnMut(SourceId, u64, &str),
+) {
+    let mut v = LineVisitor {
+        analysis,
+        max_line_bytes: opts.max_line_bytes,
+        next_id: 0,
+        visit,
+    };
+    let open = open_options(opts, &mut Vec::new());
+    let paths: Vec<PathBuf> = opts
+        .paths
         .iter()
-        .map(|s| skipped_source(s.display.clone(), SourceKind::Unknown, s.reason.clone()))
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
         .collect();
-    collected.diagnostics = found
-        .errors
-        .iter()
-        .map(|(p, e)| Diagnostic {
-            level: Level::Error,
-            path: Some(p.clone()),
-            line: None,
-            message: format!("cannot read: {e}"),
-        })
-        .collect();
-    conclude_detailed(catalog, collected, &opts.clock)
+    bundle::open(&paths, &open, &mut v);
 }

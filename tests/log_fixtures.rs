@@ -72,6 +72,15 @@ fn analyze_without(rel: &str, drop: &[u64]) -> Report {
 /// A finding as compared: signature, count, fields, evidence lines, first, last.
 type Row = (String, u64, Value, Vec<u64>, Option<String>, Option<String>);
 
+/// A finding's fields without `host` and `program`, which say where the line came from
+/// rather than what it captured (`host_and_program_come_from_the_line_prefix` covers them).
+fn captured_fields(f: &coroner::model::Finding) -> Value {
+    let mut fields = f.fields.clone();
+    fields.remove("host");
+    fields.remove("program");
+    serde_json::to_value(&fields).expect("fields")
+}
+
 fn check(rel: &str, format: &str, lines: u64, expected: &[F]) {
     let path = fixture(rel);
     let r = analyze_paths(vec![path.clone()]);
@@ -88,14 +97,18 @@ fn check(rel: &str, format: &str, lines: u64, expected: &[F]) {
     assert_eq!(s.skipped, None, "{rel}: skipped");
     assert!(s.diagnostics.is_empty(), "{rel}: {:?}", s.diagnostics);
 
+    // Log signatures only: analytic checks that a log finding triggers on its own (such as
+    // net.ephemeral-port-exhaustion after EADDRNOTAVAIL) have their own tests.
+    let catalog = coroner::signatures::Catalog::load(&[]).expect("catalog");
     let got: Vec<Row> = r
         .findings
         .iter()
+        .filter(|f| catalog.get(&f.signature).is_some())
         .map(|f| {
             (
                 f.signature.clone(),
                 f.count,
-                serde_json::to_value(&f.fields).expect("fields"),
+                captured_fields(f),
                 f.evidence.iter().map(|e| e.line).collect(),
                 f.first.clone(),
                 f.last.clone(),
@@ -164,24 +177,24 @@ fn apps_go_log() {
                 count: 3,
                 fields: json!({"syscall": "accept4"}),
                 evidence: &[2, 3, 4],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:07Z"),
+                last: Some("2026-11-21T14:23:07Z"),
             },
             F {
                 sig: "net.eaddrnotavail",
                 count: 2,
                 fields: json!({"destination": "10.26.2.1:3306"}),
                 evidence: &[5, 6],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:08Z"),
+                last: Some("2026-11-21T14:23:08Z"),
             },
             F {
                 sig: "net.econnrefused",
                 count: 1,
                 fields: json!({"destination": "10.26.4.9:6379"}),
                 evidence: &[7],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:09Z"),
+                last: Some("2026-11-21T14:23:09Z"),
             },
         ],
     );
@@ -199,16 +212,16 @@ fn apps_java_logback_log() {
                 count: 1,
                 fields: json!({}),
                 evidence: &[3],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:07.123Z"),
+                last: Some("2026-11-21T14:23:07.123Z"),
             },
             F {
                 sig: "net.eaddrnotavail",
                 count: 1,
                 fields: json!({"destination": "10.26.3.40:8081"}),
                 evidence: &[12],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:09.580Z"),
+                last: Some("2026-11-21T14:23:09.580Z"),
             },
         ],
     );
@@ -226,24 +239,24 @@ fn apps_nginx_error_log() {
                 count: 3,
                 fields: json!({"syscall": "accept4"}),
                 evidence: &[3, 4, 5],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:07Z"),
+                last: Some("2026-11-21T14:23:07Z"),
             },
             F {
                 sig: "net.eaddrnotavail",
                 count: 1,
                 fields: json!({"destination": "10.42.7.61:3000"}),
                 evidence: &[9],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:11Z"),
+                last: Some("2026-11-21T14:23:11Z"),
             },
             F {
                 sig: "net.econnrefused",
                 count: 2,
                 fields: json!({"destination": "10.42.7.61:3000"}),
                 evidence: &[6, 7],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:09Z"),
+                last: Some("2026-11-21T14:23:09Z"),
             },
         ],
     );
@@ -305,16 +318,16 @@ fn apps_python_traceback_log() {
                 count: 1,
                 fields: json!({}),
                 evidence: &[7],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:07.344Z"),
+                last: Some("2026-11-21T14:23:07.344Z"),
             },
             F {
                 sig: "net.eaddrnotavail",
                 count: 1,
                 fields: json!({}),
                 evidence: &[14],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:08.019Z"),
+                last: Some("2026-11-21T14:23:08.019Z"),
             },
         ],
     );
@@ -348,8 +361,8 @@ fn formats_dmesg_t_txt() {
             count: 1,
             fields: json!({"pid": 771, "process": "jbd2/sdb1-8", "seconds": 120}),
             evidence: &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
-            first: None,
-            last: None,
+            first: Some("2023-12-22T12:26:24Z"),
+            last: Some("2023-12-22T12:26:24Z"),
         }],
     );
 }
@@ -683,8 +696,8 @@ fn mixed_mixed_paste_txt() {
                 count: 1,
                 fields: json!({"anon_rss_kb": 1003412, "constraint": "CONSTRAINT_MEMCG", "container_id": "8d2b6c51f3a0e4b7c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6", "container_runtime": "containerd", "failcnt": 2231, "file_rss_kb": 31352, "gfp_mask": "0xcc0(GFP_KERNEL)", "invoker": "node", "limit_kb": 1048576, "memcg": "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod2c7713fd_2aed_4fa2_a60f_f006ab94b3df.slice/cri-containerd-8d2b6c51f3a0e4b7c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6.scope", "oom_memcg": "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod2c7713fd_2aed_4fa2_a60f_f006ab94b3df.slice/cri-containerd-8d2b6c51f3a0e4b7c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6.scope", "oom_score_adj": 996, "order": 0, "pid": 48213, "pod_qos": "burstable", "pod_uid": "2c7713fd-2aed-4fa2-a60f-f006ab94b3df", "process": "node", "shmem_rss_kb": 0, "total_vm_kb": 4938268, "uid": 1000, "usage_kb": 1048576}),
                 evidence: &[2, 3, 4, 5],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:06.525218Z"),
+                last: Some("2026-11-21T14:23:06.525218Z"),
             },
             F {
                 sig: "net.conntrack-full",
@@ -699,8 +712,8 @@ fn mixed_mixed_paste_txt() {
                 count: 1,
                 fields: json!({"action": "Sending cookies", "port": 3000}),
                 evidence: &[1],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:17:30Z"),
+                last: Some("2026-11-21T14:17:30Z"),
             },
             F {
                 sig: "net.econnrefused",
@@ -761,32 +774,32 @@ fn signatures_bind_lookalikes_log() {
                 count: 1,
                 fields: json!({"address": "10.9.9.9:80"}),
                 evidence: &[1],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:07Z"),
+                last: Some("2026-11-21T14:23:07Z"),
             },
             F {
                 sig: "net.bind-addr-unavailable",
                 count: 1,
                 fields: json!({"address": "10.9.9.9:8080"}),
                 evidence: &[2],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:07Z"),
+                last: Some("2026-11-21T14:23:07Z"),
             },
             F {
                 sig: "net.bind-addr-unavailable",
                 count: 1,
                 fields: json!({"address": "10.9.9.9:3000"}),
                 evidence: &[3],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:07Z"),
+                last: Some("2026-11-21T14:23:07Z"),
             },
             F {
                 sig: "net.bind-addr-unavailable",
                 count: 1,
                 fields: json!({}),
                 evidence: &[15],
-                first: None,
-                last: None,
+                first: Some("2026-11-21T14:23:08.002Z"),
+                last: Some("2026-11-21T14:23:08.002Z"),
             },
         ],
     );
@@ -1557,7 +1570,7 @@ fn oom_report_without_its_kill_line_is_a_no_victim_report_cut_short() {
     assert_eq!(sigs(&r), vec!["mem.oom-no-victim"]);
     let f = &r.findings[0];
     assert_eq!(
-        serde_json::to_value(&f.fields).expect("fields"),
+        captured_fields(f),
         json!({"gfp_mask": "0xcc0(GFP_KERNEL)", "invoker": "python3.11"})
     );
     let d = &r.sources[0].diagnostics;
@@ -1763,4 +1776,22 @@ fn no_fixture_renders_a_missing_field_as_unknown() {
             );
         }
     }
+}
+
+#[test]
+fn host_and_program_come_from_the_line_prefix() {
+    let r = analyze_paths(vec![fixture("formats/syslog-kern.log")]);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.signature == "net.syn-flood")
+        .expect("syn flood");
+    assert_eq!(
+        f.fields.get("host").map(|v| v.to_string()),
+        Some("web-3".into())
+    );
+    assert_eq!(
+        f.fields.get("program").map(|v| v.to_string()),
+        Some("kernel".into())
+    );
 }

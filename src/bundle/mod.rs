@@ -1,12 +1,167 @@
-//! Finding the inputs: PATH arguments → files to read, each with its display path (relative to
-//! the argument that contained it), plus the entries skipped and why.
+//! Finding and opening the inputs: PATH arguments (files, directories, archives, compressed
+//! files, `-` for stdin) → sources handed one at a time to a `Sink`, each with its display
+//! path inside the bundle, plus the entries skipped and why.
 //!
-//! Directories are walked in name order (deterministic output), symlinks are followed only
-//! when they resolve inside the argument's root, and each directory is visited once (loops).
+//! Directories are walked in name order (deterministic output). Symlinks are never read
+//! twice: one that resolves inside the bundle is listed as an alias of its target (which is
+//! read under its own path), one that leaves the bundle or loops is never followed. Archives
+//! follow the same rule (`archive.rs`). Known layouts map paths to kinds (`layout.rs`); every
+//! byte read is charged to the limits (`limits.rs`).
 
+pub mod archive;
+pub mod layout;
+pub mod limits;
+
+use crate::model::{Diagnostic, Level, SourceKind};
+use archive::{Origin, Walker};
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 use std::fs;
+use std::io::{self, BufRead, Read, Seek};
 use std::path::{Path, PathBuf};
+
+/// Receives what a bundle holds, in reading order.
+pub trait Sink {
+    /// Read one source. `forced`: the kind from `--as` or the layout table, else `None`
+    /// (sniff the content).
+    fn source(&mut self, display: &str, reader: &mut dyn BufRead, forced: Option<SourceKind>);
+    /// An entry that is not read, with the reason shown in `sources`.
+    fn skip(&mut self, display: &str, reason: String);
+    /// A problem not tied to one source (a truncated archive, a limit reached).
+    fn diagnostic(&mut self, d: Diagnostic);
+}
+
+/// How to open bundles.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    pub limits: limits::Limits,
+    pub layout: layout::Layout,
+}
+
+/// The display path of standard input when it holds a single file.
+pub const STDIN_DISPLAY: &str = "stdin";
+
+/// Path order by components (`b/c/a.log` < `b.log`): the order a directory walk, GNU
+/// `tar --sort=name` and our zip reading all produce, so every form of a bundle reads alike.
+pub fn component_order(a: &str, b: &str) -> Ordering {
+    a.split('/').cmp(b.split('/'))
+}
+
+/// Open every PATH argument and hand its sources to `sink`. Never fails: what cannot be
+/// read becomes a skip or a diagnostic.
+pub fn open(paths: &[PathBuf], opts: &OpenOptions, sink: &mut dyn Sink) {
+    let budget = limits::Budget::new(opts.limits);
+    let mut w = Walker {
+        budget: budget.clone(),
+        layout: &opts.layout,
+        sink,
+    };
+    for p in paths {
+        if let Some(why) = budget.stop_reason() {
+            w.sink
+                .diagnostic(error(&p.display().to_string(), format!("{why}: not read")));
+            continue;
+        }
+        if p.as_os_str() == "-" {
+            let stdin = io::stdin();
+            let mut lock = stdin.lock();
+            w.read_entry(STDIN_DISPLAY, &mut lock, root_origin());
+            continue;
+        }
+        open_path(p, &mut w);
+    }
+}
+
+fn root_origin() -> Origin {
+    Origin {
+        compressed: None,
+        metered: false,
+        depth: 0,
+        is_root: true,
+    }
+}
+
+fn error(path: &str, message: String) -> Diagnostic {
+    Diagnostic {
+        level: Level::Error,
+        path: Some(path.to_string()),
+        line: None,
+        message,
+    }
+}
+
+fn open_path(p: &Path, w: &mut Walker<'_>) {
+    let arg = p.display().to_string();
+    let meta = match fs::metadata(p) {
+        Ok(m) => m,
+        Err(e) => return w.sink.diagnostic(error(&arg, format!("cannot read: {e}"))),
+    };
+    if meta.is_dir() {
+        let found = discover_limited(&[p.to_path_buf()], w.budget.limits.max_entries);
+        for s in found.skipped {
+            w.sink.skip(&s.display, s.reason);
+        }
+        for input in found.inputs {
+            if let Some(why) = w.budget.stop_reason() {
+                w.sink
+                    .diagnostic(error(&arg, format!("{why}: the rest is not read")));
+                break;
+            }
+            w.budget.take_entry();
+            open_file(&input.display, &input.path, depth_one(), w);
+        }
+        if found.truncated {
+            let why = format!(
+                "entry limit reached ({} entries, --max-entries): the rest is not read",
+                w.budget.limits.max_entries
+            );
+            w.sink.diagnostic(error(&arg, why));
+        }
+    } else if meta.is_file() {
+        let display = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| arg.clone());
+        open_file(&display, p, root_origin(), w);
+    } else {
+        w.sink.diagnostic(error(
+            &arg,
+            "cannot read: not a regular file or directory".into(),
+        ));
+    }
+}
+
+fn depth_one() -> Origin {
+    Origin {
+        depth: 1,
+        is_root: false,
+        ..root_origin()
+    }
+}
+
+/// A file on disk: a zip is read in place through its directory, anything else streamed.
+fn open_file(display: &str, path: &Path, origin: Origin, w: &mut Walker<'_>) {
+    let mut f = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return w.sink.skip(display, format!("unreadable: {e}")),
+    };
+    let mut magic = [0u8; 4];
+    let is_zip = f.read_exact(&mut magic).is_ok()
+        && archive::container(&magic) == archive::Container::Zip
+        && w.layout.noise(display).is_none();
+    match f.seek(io::SeekFrom::Start(0)).map(|_| f) {
+        Ok(f) if is_zip && origin.depth <= 1 => {
+            let prefix = if origin.is_root {
+                String::new()
+            } else {
+                format!("{display}/")
+            };
+            w.read_zip(&prefix, display, f, origin.depth)
+        }
+        Ok(mut f) => w.read_entry(display, &mut f, origin),
+        Err(e) => w.sink.skip(display, format!("unreadable: {e}")),
+    }
+}
 
 /// A file to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +184,17 @@ pub struct Discovery {
     pub skipped: Vec<Skip>,
     /// PATH arguments that could not be read at all: (argument, reason).
     pub errors: Vec<(String, String)>,
+    /// The walk stopped at the entry limit.
+    pub truncated: bool,
 }
 
 /// Walk every PATH argument.
 pub fn discover(paths: &[PathBuf]) -> Discovery {
+    discover_limited(paths, u64::MAX)
+}
+
+/// Walk every PATH argument, stopping after `max_entries` files.
+pub fn discover_limited(paths: &[PathBuf], max_entries: u64) -> Discovery {
     let mut d = Discovery::default();
     for p in paths {
         let arg = p.display().to_string();
@@ -53,7 +215,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             };
             let mut visited = BTreeSet::new();
             visited.insert(root.clone());
-            walk(&root, p, "", &mut visited, &mut d);
+            walk(&root, p, "", &mut visited, &mut d, max_entries);
         } else if meta.is_file() {
             let display = p
                 .file_name()
@@ -79,7 +241,14 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
-fn walk(root: &Path, dir: &Path, prefix: &str, visited: &mut BTreeSet<PathBuf>, d: &mut Discovery) {
+fn walk(
+    root: &Path,
+    dir: &Path,
+    prefix: &str,
+    visited: &mut BTreeSet<PathBuf>,
+    d: &mut Discovery,
+    max_entries: u64,
+) {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -118,58 +287,55 @@ fn walk(root: &Path, dir: &Path, prefix: &str, visited: &mut BTreeSet<PathBuf>, 
                 continue;
             }
         };
-        let (target, meta) = if lmeta.file_type().is_symlink() {
-            match fs::canonicalize(&path) {
-                Ok(t) if t.starts_with(root) => match fs::metadata(&t) {
-                    Ok(m) => (t, m),
-                    Err(e) => {
-                        d.skipped.push(Skip {
-                            display,
-                            reason: format!("broken symlink: {e}"),
-                        });
-                        continue;
-                    }
-                },
-                Ok(_) => {
-                    d.skipped.push(Skip {
-                        display,
-                        reason: "symlink pointing outside the bundle, not followed".into(),
-                    });
-                    continue;
-                }
-                Err(e) => {
-                    d.skipped.push(Skip {
-                        display,
-                        reason: format!("broken or looping symlink, not followed: {e}"),
-                    });
-                    continue;
-                }
-            }
-        } else {
-            (path.clone(), lmeta)
-        };
-        if meta.is_dir() {
-            let canon = fs::canonicalize(&target).unwrap_or(target.clone());
-            if !visited.insert(canon) {
-                d.skipped.push(Skip {
-                    display,
-                    reason: "directory already visited (symlink loop or alias), not followed"
-                        .into(),
-                });
-                continue;
-            }
-            walk(root, &target, &display, visited, d);
-        } else if meta.is_file() {
-            d.inputs.push(Input {
+        if d.inputs.len() as u64 >= max_entries {
+            d.truncated = true;
+            return;
+        }
+        if lmeta.file_type().is_symlink() {
+            d.skipped.push(Skip {
                 display,
-                path: target,
+                reason: symlink_reason(root, &path),
             });
+            continue;
+        }
+        if lmeta.is_dir() {
+            let canon = fs::canonicalize(&path).unwrap_or(path.clone());
+            if visited.insert(canon) {
+                walk(root, &path, &display, visited, d, max_entries);
+            }
+        } else if lmeta.is_file() {
+            d.inputs.push(Input { display, path });
         } else {
             d.skipped.push(Skip {
                 display,
-                reason: "not a regular file (device, FIFO or socket)".into(),
+                reason: "device file, FIFO or socket, not read".into(),
             });
         }
+    }
+}
+
+/// A symlink in a directory bundle is never read through: inside the bundle its target is
+/// read under its own path (so the same bytes are not analysed twice, as in archives);
+/// outside the bundle, broken or looping, it is not followed.
+fn symlink_reason(root: &Path, link: &Path) -> String {
+    let shown = fs::read_link(link)
+        .map(|t| t.display().to_string())
+        .unwrap_or_default();
+    match fs::canonicalize(link) {
+        Ok(t) if t.starts_with(root) => {
+            let rel = t
+                .strip_prefix(root)
+                .map(|r| r.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let what = if t.is_dir() { "directory " } else { "" };
+            let rel = if rel.is_empty() { ".".into() } else { rel };
+            format!("alias of {what}{rel} (link), analysed under that path")
+        }
+        Ok(_) => format!("symlink to `{shown}`, outside the bundle: not followed"),
+        Err(e) if e.raw_os_error() == Some(40) => {
+            format!("symlink loop at `{shown}`: not followed")
+        }
+        Err(e) => format!("broken link to `{shown}`: {e}"),
     }
 }
 
@@ -178,7 +344,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn walks_sorted_skips_hidden_and_outside_symlinks() {
+    fn walks_sorted_skips_hidden_and_lists_symlinks_as_aliases() {
         let t = tempfile::tempdir().expect("tempdir");
         let root = t.path().join("bundle");
         fs::create_dir_all(root.join("b/c")).expect("mkdir");
@@ -194,7 +360,8 @@ mod tests {
         }
         let d = discover(std::slice::from_ref(&root));
         let shown: Vec<&str> = d.inputs.iter().map(|i| i.display.as_str()).collect();
-        assert_eq!(shown, vec!["b/c/a.log", "in", "z.log"]);
+        // In-bundle links are aliases: their targets are read under their own paths.
+        assert_eq!(shown, vec!["b/c/a.log", "z.log"]);
         let skipped: Vec<(&str, &str)> = d
             .skipped
             .iter()
@@ -206,7 +373,10 @@ mod tests {
             .any(|(p, r)| *p == "out" && r.contains("outside")));
         assert!(skipped
             .iter()
-            .any(|(p, r)| *p == "b/loop" && r.contains("already visited")));
+            .any(|(p, r)| *p == "in" && r.starts_with("alias of z.log")));
+        assert!(skipped
+            .iter()
+            .any(|(p, r)| *p == "b/loop" && r.starts_with("alias of directory .")));
     }
 
     #[test]
