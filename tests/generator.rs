@@ -50,12 +50,20 @@ fn truth(out: &Path) -> serde_json::Value {
 #[test]
 fn same_seed_same_bytes_other_seed_other_bytes() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (a, b, c) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("c"));
+    let (a, b, c) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("c"),
+    );
     generate(&a, 7);
     generate(&b, 7);
     generate(&c, 8);
     let (sa, sb, sc) = (snapshot(&a), snapshot(&b), snapshot(&c));
-    assert!(sa.len() >= 10, "expected the logs and snapshots: {:?}", sa.keys());
+    assert!(
+        sa.len() >= 10,
+        "expected the logs and snapshots: {:?}",
+        sa.keys()
+    );
     assert_eq!(sa, sb, "same seed and size must give identical bundles");
     assert_eq!(truth(&a), truth(&b), "and identical truth");
     assert_ne!(sa, sc, "another seed must give other noise");
@@ -128,7 +136,10 @@ fn findings_match_ground_truth() {
     assert!(!v.status.success(), "a wrong report must fail the check");
     let err = String::from_utf8_lossy(&v.stderr);
     assert!(err.contains("missing finding mem.oom-kill-memcg"), "{err}");
-    assert!(err.contains("net.conntrack-full") && err.contains("count 1"), "{err}");
+    assert!(
+        err.contains("net.conntrack-full") && err.contains("count 1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -149,7 +160,11 @@ fn user_signatures_are_valid_and_quiet() {
         .arg(&dir)
         .output()
         .expect("run coroner");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let listed = String::from_utf8_lossy(&out.stdout);
     assert_eq!(listed.matches("user.bench-").count(), 20);
 }
