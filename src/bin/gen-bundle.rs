@@ -615,7 +615,8 @@ fn kernel_noise(r: &mut Rng) -> Msg {
 
 /// Daemon noise: systemd, sshd, cron, kubelet (klog), containerd (logfmt), NetworkManager,
 /// logind, resolved, chrony, rsyslog, multipathd, networkd. 36 templates.
-fn daemon_noise(r: &mut Rng, st: &str) -> Msg {
+/// `st` is the klog stamp (`1121 14:23:07`), `iso` the RFC 3339 second (`2026-11-21T14:23:07`).
+fn daemon_noise(r: &mut Rng, st: &str, iso: &str) -> Msg {
     let mut t = String::with_capacity(200);
     let (ident, pid): (&'static str, u32) = match r.below(36) {
         0 => {
@@ -757,24 +758,24 @@ fn daemon_noise(r: &mut Rng, st: &str) -> Msg {
             ("kubelet", 2211)
         }
         21 => {
+            let _ = write!(t, "time=\"{iso}.{:09}Z\" level=info msg=\"StartContainer for \\\"{}\\\" returns successfully\"", r.below(1_000_000_000), r.hexs(64));
+            ("containerd", 1187)
+        }
+        22 => {
             let _ = write!(
                 t,
-                "time=\"{}\" level=info msg=\"StartContainer for \\\"{}\\\" returns successfully\"",
-                "2026-11-20T09:12:44.118823415Z",
+                "time=\"{iso}.{:09}Z\" level=info msg=\"shim disconnected\" id={} namespace=k8s.io",
+                r.below(1_000_000_000),
                 r.hexs(64)
             );
             ("containerd", 1187)
         }
-        22 => {
-            let _ = write!(t, "time=\"2026-11-20T09:12:44.118823415Z\" level=info msg=\"shim disconnected\" id={} namespace=k8s.io", r.hexs(64));
-            ("containerd", 1187)
-        }
         23 => {
-            let _ = write!(t, "time=\"2026-11-20T09:12:44.118823415Z\" level=info msg=\"ImageCreate event name:\\\"sha256:{}\\\" labels:{{key:\\\"io.cri-containerd.image\\\" value:\\\"managed\\\"}}\"", r.hexs(64));
+            let _ = write!(t, "time=\"{iso}.{:09}Z\" level=info msg=\"ImageCreate event name:\\\"sha256:{}\\\" labels:{{key:\\\"io.cri-containerd.image\\\" value:\\\"managed\\\"}}\"", r.below(1_000_000_000), r.hexs(64));
             ("containerd", 1187)
         }
         24 => {
-            let _ = write!(t, "time=\"2026-11-20T09:12:44.118823415Z\" level=info msg=\"RemoveContainer for \\\"{}\\\" returns successfully\"", r.hexs(64));
+            let _ = write!(t, "time=\"{iso}.{:09}Z\" level=info msg=\"RemoveContainer for \\\"{}\\\" returns successfully\"", r.below(1_000_000_000), r.hexs(64));
             ("containerd", 1187)
         }
         25 => {
@@ -984,16 +985,16 @@ fn app_noise(r: &mut Rng) -> Msg {
     }
 }
 
-fn noise(kind: Kind, r: &mut Rng, klog_stamp: &str) -> Msg {
+fn noise(kind: Kind, r: &mut Rng, klog_stamp: &str, iso: &str) -> Msg {
     match kind {
         Kind::KernLog | Kind::Dmesg => kernel_noise(r),
-        Kind::Syslog => daemon_noise(r, klog_stamp),
+        Kind::Syslog => daemon_noise(r, klog_stamp, iso),
         Kind::ShortIso | Kind::JournalJson => {
             // The journal holds kernel and daemon records alike.
             if r.below(4) == 0 {
                 kernel_noise(r)
             } else {
-                daemon_noise(r, klog_stamp)
+                daemon_noise(r, klog_stamp, iso)
             }
         }
         Kind::NginxAccess => access_noise(r),
@@ -1187,27 +1188,43 @@ fn plan() -> Vec<(usize, f64, Incident)> {
     ]
 }
 
-/// Expected findings, accumulated while writing: keyed by (signature, group key text).
+/// One expected finding: what coroner must report for a group of incident lines.
+struct Expected {
+    signature: String,
+    /// The `group_by` value(s) as text, to add later lines to the same finding.
+    group: String,
+    fields: Value,
+    count: u64,
+    /// First evidence line: (path in the bundle, 1-based line).
+    first_evidence: (String, u64),
+    /// RFC 3339 time of the first line.
+    first: String,
+}
+
+/// Expected findings, accumulated while writing, in the order they were first written.
 #[derive(Default)]
 struct Truth {
-    /// (signature, key, fields, count, first evidence (path, line), first time).
-    findings: Vec<(String, String, Value, u64, (String, u64), String)>,
+    findings: Vec<Expected>,
 }
 
 impl Truth {
-    fn add(&mut self, sig: &str, key: String, fields: Value, n: u64, at: (&str, u64), us: i64) {
-        if let Some(f) = self.findings.iter_mut().find(|f| f.0 == sig && f.1 == key) {
-            f.3 += n;
+    fn add(&mut self, sig: &str, group: String, fields: Value, n: u64, at: (&str, u64), us: i64) {
+        if let Some(f) = self
+            .findings
+            .iter_mut()
+            .find(|f| f.signature == sig && f.group == group)
+        {
+            f.count += n;
             return;
         }
-        self.findings.push((
-            sig.to_string(),
-            key,
+        self.findings.push(Expected {
+            signature: sig.to_string(),
+            group,
             fields,
-            n,
-            (at.0.to_string(), at.1),
-            rfc3339_us(us),
-        ));
+            count: n,
+            first_evidence: (at.0.to_string(), at.1),
+            first: rfc3339_us(us),
+        });
     }
 }
 
@@ -1501,7 +1518,7 @@ fn generate(out: &Path, size: u64, seed: u64) -> Result<Value, String> {
         incidents.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut next = 0;
         let span = (end_us - start_us) as f64;
-        let mut klog = String::new();
+        let (mut klog, mut iso) = (String::new(), String::new());
         let mut floor_us = start_us;
         while w.sink.written < budget {
             let frac = w.sink.written as f64 / budget as f64;
@@ -1515,9 +1532,12 @@ fn generate(out: &Path, size: u64, seed: u64) -> Result<Value, String> {
                     continue;
                 }
             }
+            let st = w.stamps.at(us);
             klog.clear();
-            klog.push_str(&w.stamps.at(us).klog);
-            let m = noise(kind, &mut r, &klog);
+            klog.push_str(&st.klog);
+            iso.clear();
+            iso.push_str(&st.iso);
+            let m = noise(kind, &mut r, &klog, &iso);
             w.emit(us + r.below(1000) as i64, &m)
                 .map_err(|e| io(&path, e))?;
         }
@@ -1542,15 +1562,15 @@ fn generate(out: &Path, size: u64, seed: u64) -> Result<Value, String> {
     let findings: Vec<Value> = truth
         .findings
         .iter()
-        .map(|(sig, key, fields, count, (p, line), first)| {
-            *by_sig.entry(sig.clone()).or_insert(0) += count;
+        .map(|e| {
+            *by_sig.entry(e.signature.clone()).or_insert(0) += e.count;
             json!({
-                "signature": sig,
-                "group": key,
-                "count": count,
-                "fields": fields,
-                "first_evidence": {"path": p, "line": line},
-                "first": first,
+                "signature": e.signature,
+                "group": e.group,
+                "count": e.count,
+                "fields": e.fields,
+                "first_evidence": {"path": e.first_evidence.0, "line": e.first_evidence.1},
+                "first": e.first,
             })
         })
         .collect();
