@@ -1864,3 +1864,50 @@ fn example_for(name: &str) -> &'static str {
         _ => "nfs: server 10.0.0.9 not responding, still trying",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitmix64_matches_the_reference_stream() {
+        // Reference values of SplitMix64 seeded with 0 (Vigna's splitmix64.c).
+        let mut r = Rng(0);
+        assert_eq!(r.next(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(r.next(), 0x6E78_9E6A_A1B9_65F4);
+        assert_eq!(r.next(), 0x06C4_5D18_8009_454F);
+    }
+
+    #[test]
+    fn sizes_with_units() {
+        assert_eq!(parse_size("100MiB"), Ok(100 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("2M"), Ok(2 << 20));
+        assert_eq!(parse_size("70000"), Ok(70_000));
+        assert!(parse_size("1TiB").is_err());
+        assert!(parse_size("12KiB").is_err(), "below the 64 KiB floor");
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn oom_report_is_the_kernels_shape() {
+        let lines = OOMS[0].lines();
+        assert!(lines[0].starts_with("node invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL)"));
+        let summary = lines
+            .iter()
+            .find(|l| l.starts_with("oom-kill:constraint=CONSTRAINT_MEMCG"))
+            .expect("summary line");
+        assert!(summary.contains("task=node,pid=4242,uid=1000"));
+        assert!(
+            summary.contains("kubepods-burstable-pod2c7713fd_2aed_4fa2_a60f_f006ab94b3df.slice")
+        );
+        let kill = lines
+            .iter()
+            .position(|l| l.starts_with("Memory cgroup out of memory: Killed process 4242 (node)"))
+            .expect("kill line");
+        assert!(lines[kill + 1].starts_with("oom_reaper: reaped process 4242 (node)"));
+        assert_eq!(kill + 2, lines.len(), "the reaper line closes the report");
+    }
+}
