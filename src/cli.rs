@@ -224,6 +224,10 @@ pub struct SignaturesArgs {
     /// Extra signature files or directories to include.
     #[arg(long = "signatures", value_name = "FILE_OR_DIR")]
     pub signatures: Vec<PathBuf>,
+    /// Print the prefilter's literal set (one per line, sorted, deduplicated): every pattern
+    /// literal plus the record assembler's. Used by scripts/bench.sh to run `rg` on the same set.
+    #[arg(long, conflicts_with = "id")]
+    pub literals: bool,
 }
 
 /// Parse the process arguments and run. A closed stdout pipe is success.
@@ -444,6 +448,7 @@ fn run_signatures(args: SignaturesArgs) -> u8 {
         Err(code) => return code,
     };
     let text = match &args.id {
+        None if args.literals => literal_set(&catalog),
         None => {
             let mut v: Vec<_> = catalog.signatures.iter().collect();
             v.sort_by(|a, b| a.id.cmp(&b.id));
@@ -467,6 +472,20 @@ fn run_signatures(args: SignaturesArgs) -> u8 {
             EXIT_USAGE
         }
     }
+}
+
+/// The prefilter's literals, one per line: what `rg -F -i -f` needs to scan for the same set.
+fn literal_set(catalog: &Catalog) -> String {
+    let mut lits: Vec<&str> = catalog
+        .signatures
+        .iter()
+        .flat_map(|s| s.patterns.iter())
+        .flat_map(|p| p.literals.iter().map(String::as_str))
+        .chain(crate::ingest::kernel_report::structural_literals())
+        .collect();
+    lits.sort_unstable();
+    lits.dedup();
+    lits.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// One signature's documentation: what it detects, why it matters, the fix.

@@ -4,8 +4,9 @@
 
 use super::{Scope, Signature};
 use crate::ingest::kernel_report::{self, Record, RecordKind};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use memchr::memmem;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy)]
 enum Owner {
@@ -15,10 +16,18 @@ enum Owner {
     Structural,
 }
 
+/// Up to this many bytes of distinct literals the prefilter is always a DFA (memory: about
+/// literal bytes × byte classes × 4, a few MiB at most). aho-corasick's own choice switches to
+/// a contiguous NFA past 100 entries, which scans about 30% slower (docs/PERFORMANCE.md): a
+/// catalog with a few dozen user signatures would pay that on every byte read.
+const DFA_MAX_LITERAL_BYTES: usize = 64 * 1024;
+
 #[derive(Debug)]
 pub struct Matcher {
     ac: AhoCorasick,
-    owners: Vec<Owner>,
+    /// Who owns each automaton entry (a distinct literal): one or more patterns, or the
+    /// record assembler.
+    owners: Vec<Vec<Owner>>,
     /// Line-scope (sig, pat) pairs, flattened, for the candidate bitmap.
     n_patterns: usize,
     pattern_base: Vec<usize>,
@@ -36,8 +45,25 @@ pub type Captures = Vec<(String, String)>;
 
 impl Matcher {
     pub fn build(sigs: &[Signature]) -> Result<Matcher, String> {
+        // One automaton entry per distinct literal (ASCII case folded, as the automaton
+        // matches), listing every pattern that owns it: catalogs repeat literals
+        // (`cannot assign requested address` guards four patterns), and fewer entries keep
+        // the automaton a DFA.
         let mut lits: Vec<String> = Vec::new();
-        let mut owners = Vec::new();
+        let mut owners: Vec<Vec<Owner>> = Vec::new();
+        let mut by_folded: BTreeMap<String, usize> = BTreeMap::new();
+        let mut add = |lit: &str, owner: Owner| {
+            let i = *by_folded
+                .entry(lit.to_ascii_lowercase())
+                .or_insert_with(|| {
+                    lits.push(lit.to_string());
+                    owners.push(Vec::new());
+                    lits.len() - 1
+                });
+            if let Some(o) = owners.get_mut(i) {
+                o.push(owner);
+            }
+        };
         let mut pattern_base = Vec::new();
         let mut n = 0;
         for (si, s) in sigs.iter().enumerate() {
@@ -45,20 +71,27 @@ impl Matcher {
             n += s.patterns.len();
             for (pi, p) in s.patterns.iter().enumerate() {
                 for l in &p.literals {
-                    lits.push(l.clone());
-                    owners.push(Owner::Pattern { sig: si, pat: pi });
+                    add(l, Owner::Pattern { sig: si, pat: pi });
                 }
             }
         }
         for l in kernel_report::structural_literals() {
-            lits.push(l.to_string());
-            owners.push(Owner::Structural);
+            add(l, Owner::Structural);
         }
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&lits)
-            .map_err(|e| e.to_string())?;
+        let build = |kind: Option<AhoCorasickKind>| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(kind)
+                .build(&lits)
+        };
+        let literal_bytes: usize = lits.iter().map(String::len).sum();
+        let ac = if literal_bytes <= DFA_MAX_LITERAL_BYTES {
+            build(Some(AhoCorasickKind::DFA)).or_else(|_| build(None))
+        } else {
+            build(None)
+        }
+        .map_err(|e| e.to_string())?;
         Ok(Matcher {
             ac,
             owners,
@@ -77,11 +110,13 @@ impl Matcher {
         let mut any = false;
         for m in self.ac.find_overlapping_iter(text) {
             any = true;
-            if let Owner::Pattern { sig, pat } = self.owners[m.pattern().as_usize()] {
-                let flat = self.pattern_base[sig] + pat;
-                if !scratch.seen[flat] {
-                    scratch.seen[flat] = true;
-                    scratch.list.push((sig, pat));
+            for owner in &self.owners[m.pattern().as_usize()] {
+                if let Owner::Pattern { sig, pat } = *owner {
+                    let flat = self.pattern_base[sig] + pat;
+                    if !scratch.seen[flat] {
+                        scratch.seen[flat] = true;
+                        scratch.list.push((sig, pat));
+                    }
                 }
             }
         }
@@ -209,4 +244,92 @@ pub fn record_kinds_in_use(sigs: &[Signature]) -> Vec<RecordKind> {
     v.sort();
     v.dedup();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signatures::parse_signature;
+
+    fn user_signature(i: usize) -> Signature {
+        let text = format!(
+            r#"
+id = "test.extra-{i}"
+title = "T"
+severity = "warning"
+summary = "s"
+what = "w"
+why = "y"
+[[pattern]]
+literals = ["distinct failure wording number {i}"]
+regex = 'distinct failure wording number {i}\b'
+[[pattern]]
+literals = ["Connection Refused"]
+regex = 'connection refused by peer {i}'
+[[fix]]
+title = "f"
+text = "t"
+[[example]]
+text = "distinct failure wording number {i}"
+[[counterexample]]
+text = "nothing"
+"#
+        );
+        parse_signature("test.toml", &text).expect("valid test signature")
+    }
+
+    fn builtins() -> Vec<Signature> {
+        crate::signatures::builtin().expect("built-in catalog")
+    }
+
+    #[test]
+    fn repeated_literals_share_one_entry_and_keep_every_owner() {
+        let mut sigs = builtins();
+        sigs.push(user_signature(1));
+        let m = Matcher::build(&sigs).expect("matcher");
+        // `Connection Refused` folds onto the catalog's `connection refused` entry, whose
+        // owners now include the user pattern too.
+        let mut scratch = Scratch::default();
+        assert!(m.candidates("upstream: connection refused by peer 1", &mut scratch));
+        let user = sigs.len() - 1;
+        assert!(scratch.list.contains(&(user, 1)), "{:?}", scratch.list);
+        let refused = sigs
+            .iter()
+            .position(|s| s.id == "net.econnrefused")
+            .expect("econnrefused");
+        assert!(scratch.list.iter().any(|&(s, _)| s == refused));
+        let mut out = Vec::new();
+        m.match_line(
+            &sigs,
+            "connection refused by peer 1",
+            false,
+            &scratch,
+            &mut out,
+        );
+        assert!(out.iter().any(|(s, _)| *s == user));
+        // A line without any literal is no candidate.
+        assert!(!m.candidates("systemd[1]: Started logrotate.", &mut scratch));
+        assert!(scratch.list.is_empty());
+    }
+
+    #[test]
+    fn a_catalog_with_many_user_signatures_stays_a_dfa() {
+        let mut sigs = builtins();
+        assert_eq!(
+            Matcher::build(&sigs).expect("matcher").ac.kind(),
+            AhoCorasickKind::DFA
+        );
+        // Past 100 entries aho-corasick would pick a contiguous NFA on its own.
+        sigs.extend((0..120).map(user_signature));
+        let m = Matcher::build(&sigs).expect("matcher");
+        assert!(m.owners.len() > 100);
+        assert_eq!(m.ac.kind(), AhoCorasickKind::DFA);
+        let mut scratch = Scratch::default();
+        assert!(m.candidates("distinct failure wording number 119", &mut scratch));
+        assert!(scratch.list.contains(&(sigs.len() - 1, 0)));
+        let mut out = Vec::new();
+        let line = "distinct failure wording number 119";
+        m.match_line(&sigs, line, false, &scratch, &mut out);
+        assert_eq!(out.first().map(|(s, _)| *s), Some(sigs.len() - 1));
+    }
 }

@@ -301,16 +301,26 @@ fn capture_from(line_no: u64, t: &str) -> Option<ClockAnchor> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return mk(dt.naive_local(), Some(*dt.offset()), None);
     }
-    let words: Vec<&str> = t.split_whitespace().collect();
+    // Every form below has at most 7 words; the array avoids an allocation per line (this
+    // runs on the first ANCHOR_LINES lines of every file, and bundles hold thousands of files).
+    let mut words = [""; 8];
+    let mut n_words = 0;
+    for w in t.split_whitespace() {
+        if let Some(slot) = words.get_mut(n_words) {
+            *slot = w;
+        }
+        n_words += 1;
+    }
+    let words = &words[..n_words.min(8)];
     // `Sat Nov 21 14:30:02 UTC 2026` (C locale `date`).
-    if words.len() == 6 {
+    if n_words == 6 {
         let s = format!("{} {} {} {}", words[1], words[2], words[3], words[5]);
         if let Ok(at) = NaiveDateTime::parse_from_str(&s, "%b %d %H:%M:%S %Y") {
             return mk(at, None, Some(words[4]));
         }
     }
     // `Sat 21 Nov 2026 02:30:02 PM CET` (en_US locale).
-    if words.len() == 7 {
+    if n_words == 7 {
         let s = format!(
             "{} {} {} {} {}",
             words[1], words[2], words[3], words[4], words[5]
@@ -320,7 +330,7 @@ fn capture_from(line_no: u64, t: &str) -> Option<ClockAnchor> {
         }
     }
     // `Sat 2026-11-21 14:30:02 CET` (timedatectl, journalctl short-full style).
-    if words.len() == 4 {
+    if n_words == 4 {
         let s = format!("{} {}", words[1], words[2]);
         if let Ok(at) = NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S") {
             return mk(at, None, Some(words[3]));
@@ -331,10 +341,11 @@ fn capture_from(line_no: u64, t: &str) -> Option<ClockAnchor> {
 
 /// `/proc/uptime` (`4358.12 8000.50`) or `uptime` (` 14:30:02 up 3 days,  1:12,  2 users, …`).
 fn uptime_secs(t: &str) -> Option<u64> {
-    let words: Vec<&str> = t.split_whitespace().collect();
-    if words.len() == 2 && words.iter().all(|w| w.parse::<f64>().is_ok()) {
-        let secs: f64 = words[0].parse().ok()?;
-        return (0.0..1e10).contains(&secs).then_some(secs as u64);
+    let mut words = t.split_whitespace();
+    if let (Some(up), Some(idle), None) = (words.next(), words.next(), words.next()) {
+        if let (Ok(secs), Ok(_)) = (up.parse::<f64>(), idle.parse::<f64>()) {
+            return (0.0..1e10).contains(&secs).then_some(secs as u64);
+        }
     }
     let up = t.find(" up ")?;
     let rest = &t[up + 4..];
