@@ -201,7 +201,8 @@ pub fn conclude_detailed(
         diagnostics,
     } = collected;
     let source_paths: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
-    let resolution = timeline::resolve(&clocks, &source_paths, &hits, clock_opts);
+    let snapshot_times = timeline::kubernetes::stated_times(&facts, &sources);
+    let resolution = timeline::resolve(&clocks, &source_paths, &hits, clock_opts, &snapshot_times);
     for (s, span) in sources.iter_mut().zip(&resolution.spans) {
         s.span = span.clone();
     }
@@ -214,7 +215,9 @@ pub fn conclude_detailed(
             minutes: v.clone(),
         })
         .collect();
-    let timeline = timeline::events::notable(catalog, &sources, &hits, &clocks, &resolution);
+    let k8s_events = timeline::kubernetes::events(&facts, &sources, &resolution.clock);
+    let timeline =
+        timeline::events::notable(catalog, &sources, &hits, &clocks, &resolution, k8s_events);
     let facts = &facts;
     let hits = &hits[..];
     let mut findings = signatures::findings::build(catalog, &sources, hits, &resolution);

@@ -268,7 +268,14 @@ fn timeline_is_drawn_from_resolved_times_and_explains_the_rest() {
     // pino times are stated; the syslog year comes from them (the newest fully dated stamp).
     assert_eq!(doc.select(&sel("svg.timeline")).count(), 1);
     let lanes = text_of(&doc, "svg.timeline .lane-label title");
-    assert_eq!(lanes, vec!["gateway.log", "kern.log"]);
+    assert_eq!(
+        lanes,
+        vec![
+            "describe-api-7f9c8d6b5-lq2xz.txt",
+            "gateway.log",
+            "kern.log"
+        ]
+    );
     assert!(doc.select(&sel("svg.timeline circle.mark")).count() >= 3);
     assert_eq!(
         doc.select(&sel("svg.timeline rect.incident")).count(),
@@ -280,7 +287,9 @@ fn timeline_is_drawn_from_resolved_times_and_explains_the_rest() {
     assert_eq!(rows, report.timeline.len());
     let first_row = text_of(&doc, "table.events tbody tr:first-child td").join("|");
     assert!(
-        first_row.starts_with("2026-11-21 14:17:30 UTC|year inferred|kern.log:4|net.syn-flood"),
+        first_row.starts_with(
+            "2026-11-21 12:58:44 UTC|stated in the line|describe-api-7f9c8d6b5-lq2xz.txt:58|pod-state"
+        ),
         "{first_row}"
     );
     // Incidents lead the verdict, linking to their findings' cards.

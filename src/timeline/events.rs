@@ -33,13 +33,15 @@ pub struct TimelineEvent {
     pub copies: Vec<Location>,
 }
 
-/// Notable events, sorted by time (unresolved last), equal times in source order.
+/// Notable events, sorted by time (unresolved last), equal times in source order. `extra`
+/// holds events from snapshots (Kubernetes state changes and events).
 pub fn notable(
     catalog: &Catalog,
     sources: &[Source],
     hits: &[Hit],
     clocks: &[ClockObservations],
     res: &Resolution,
+    extra: Vec<super::kubernetes::Row>,
 ) -> Vec<TimelineEvent> {
     let path = |s: usize| sources.get(s).map(|x| x.path.clone()).unwrap_or_default();
     let mut events: Vec<(
@@ -122,6 +124,7 @@ pub fn notable(
             ));
         }
     }
+    events.extend(extra);
     // Stable: equal (or missing) times keep source order, then line order.
     events.sort_by(|a, b| {
         let ka = (a.0.is_none(), a.0, a.1, a.2);

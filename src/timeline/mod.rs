@@ -7,6 +7,7 @@
 //! are never carried across a reboot.
 
 pub mod events;
+pub mod kubernetes;
 pub mod observe;
 pub mod view;
 
@@ -193,6 +194,7 @@ pub fn bundle_clock(
     obs: &[ClockObservations],
     paths: &[String],
     opts: &ClockOptions,
+    snapshot_times: &[(DateTime<Utc>, String)],
 ) -> BundleClock {
     let mut c = BundleClock::default();
     let mut capture_offset: Option<FixedOffset> = None;
@@ -303,23 +305,31 @@ pub fn bundle_clock(
             value: y.to_string(),
             from: "--year".into(),
         });
-    } else if c.capture.is_none() {
+    }
+    if c.capture.is_none() {
+        // No `date` in the bundle: the newest fully dated stamp of any log, or a time a
+        // snapshot states (kubectl Started/Finished), bounds the capture time from below.
         let newest = obs
             .iter()
             .enumerate()
             .filter_map(|(si, o)| match o.last {
-                Some((line, Stamp::Wall(t))) => Some((t.with_timezone(&Utc), si, line)),
-                Some((line, Stamp::WallNoZone(t))) => zone.to_utc(&t).map(|u| (u, si, line)),
+                Some((line, Stamp::Wall(t))) => {
+                    Some((t.with_timezone(&Utc), label(paths, si, line)))
+                }
+                Some((line, Stamp::WallNoZone(t))) => {
+                    zone.to_utc(&t).map(|u| (u, label(paths, si, line)))
+                }
                 _ => None,
             })
+            .chain(snapshot_times.iter().cloned())
             .max();
-        if let Some((t, si, line)) = newest {
+        if let Some((t, from)) = newest {
             c.capture = Some(t.naive_utc());
             c.capture_utc = Some(t);
             c.notes.push(ClockNote {
                 what: "capture time".into(),
                 value: format!("{} (newest fully dated stamp)", rfc3339(&t)),
-                from: label(paths, si, line),
+                from,
             });
         }
     }
@@ -342,10 +352,10 @@ fn zone_or(offset: Option<FixedOffset>, zone: Zone) -> Zone {
 /// The year of the LAST year-less stamp of a source: the capture year, or the year before
 /// when that month/day lies after the capture date.
 fn base_year(o: &ClockObservations, clock: &BundleClock) -> Option<i32> {
-    let cap = clock.capture?;
     if clock.year.is_some() {
         return clock.year;
     }
+    let cap = clock.capture?;
     let last_no_year = o.last.and_then(|(_, s)| match s {
         Stamp::NoYear { month, day, .. } => Some((month, day)),
         _ => None,
@@ -573,13 +583,16 @@ fn copy_key(h: &Hit) -> CopyKey {
 }
 
 /// Resolve every hit's time and find copies of the same record across files.
+/// `snapshot_times`: fully dated times stated by snapshots (kubectl Started/Finished), with
+/// their `path:line`, as a fallback source of the capture time.
 pub fn resolve(
     obs: &[ClockObservations],
     paths: &[String],
     hits: &[Hit],
     opts: &ClockOptions,
+    snapshot_times: &[(DateTime<Utc>, String)],
 ) -> Resolution {
-    let clock = bundle_clock(obs, paths, opts);
+    let clock = bundle_clock(obs, paths, opts, snapshot_times);
     let empty = ClockObservations::default();
     let mut resolvers: Vec<SourceResolver> = (0..paths.len())
         .map(|i| SourceResolver::new(obs.get(i).unwrap_or(&empty), &clock))

@@ -577,7 +577,7 @@ fn time_source_label(ts: &TimeSource) -> String {
         TimeSource::YearInferred => "year inferred".into(),
         TimeSource::ZoneAssumed => "zone assumed".into(),
         TimeSource::BootAnchored(a) => format!("since boot, anchored by {a}"),
-        TimeSource::Approximate => "approximate (dmesg -T)".into(),
+        TimeSource::Approximate => "approximate".into(),
         TimeSource::Unresolved => "not resolved".into(),
     }
 }
