@@ -402,7 +402,7 @@ pub fn chart(input: &TimelineInput) -> Option<ChartView> {
 
 fn lane_view(i: usize, lane: &LaneInput, scale: &Scale) -> LaneView {
     let y0 = TOP + i as f64 * LANE_H;
-    let (label, _) = format::clip(&lane.label, 24);
+    let (label, _) = format::clip(&lane.label, 20);
     let label = if label.len() < lane.label.len() {
         format!("{label}…")
     } else {
