@@ -492,30 +492,7 @@ pub fn scan_log<R: BufRead>(
     let mut out = sc.out;
     out.lines = lines.lines_read();
     out.bytes = lines.bytes_read;
-    if lines.truncated_total > 0 {
-        let first = lines
-            .truncated
-            .iter()
-            .map(|(n, len)| format!("line {n} ({len} bytes)"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        out.diagnostics.push(Diagnostic::warning(
-            lines.truncated.first().map(|t| t.0),
-            format!(
-                "{} line(s) longer than {} bytes were cut to that length: {first}",
-                lines.truncated_total, max_line_bytes
-            ),
-        ));
-    }
-    if lines.non_utf8_lines > 0 {
-        out.diagnostics.push(Diagnostic::info(
-            lines.first_non_utf8_line,
-            format!(
-                "{} line(s) held bytes that are not UTF-8; they were read with U+FFFD in their place",
-                lines.non_utf8_lines
-            ),
-        ));
-    }
+    out.diagnostics.extend(lines.diagnostics());
     out
 }
 

@@ -50,17 +50,7 @@ pub fn fact_in(
 }
 
 /// `27900` → `27,900`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::signatures::template::thousands_u64 as thousands;
 
 /// `0.9882` → `98.8%`.
 pub fn percent(ratio: f64) -> String {

@@ -719,24 +719,7 @@ pub fn read_all_lines(
             }
         }
     }
-    if r.truncated_total > 0 {
-        diags.push(Diagnostic::warning(
-            r.truncated.first().map(|t| t.0),
-            format!(
-                "{} line(s) longer than {max_line_bytes} bytes were cut",
-                r.truncated_total
-            ),
-        ));
-    }
-    if r.non_utf8_lines > 0 {
-        diags.push(Diagnostic::info(
-            r.first_non_utf8_line,
-            format!(
-                "{} line(s) held invalid UTF-8 (replaced with U+FFFD)",
-                r.non_utf8_lines
-            ),
-        ));
-    }
+    diags.extend(r.diagnostics());
     (lines, diags)
 }
 

@@ -1,6 +1,7 @@
 //! Streaming physical-line reader: memchr line splitting over a `BufRead`, a cap on line
 //! length that never buffers past it, and lossless-enough decoding of non-UTF-8 bytes.
 
+use crate::model::Diagnostic;
 use memchr::memchr;
 use std::borrow::Cow;
 use std::io::{self, BufRead};
@@ -48,6 +49,37 @@ impl<R: BufRead> LineReader<R> {
 
     pub fn lines_read(&self) -> u64 {
         self.line_no
+    }
+
+    /// What the reader had to do to the input, for the source's diagnostics: lines cut at the
+    /// length cap, lines that were not UTF-8. Every parser reports these the same way.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if self.truncated_total > 0 {
+            let first = self
+                .truncated
+                .iter()
+                .map(|(n, len)| format!("line {n} ({len} bytes)"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(Diagnostic::warning(
+                self.truncated.first().map(|t| t.0),
+                format!(
+                    "{} line(s) longer than {} bytes were cut to that length: {first}",
+                    self.truncated_total, self.max_line
+                ),
+            ));
+        }
+        if self.non_utf8_lines > 0 {
+            out.push(Diagnostic::info(
+                self.first_non_utf8_line,
+                format!(
+                    "{} line(s) held bytes that are not UTF-8; they were read with U+FFFD in their place",
+                    self.non_utf8_lines
+                ),
+            ));
+        }
+        out
     }
 
     /// The next line, or `None` at end of input. I/O errors (a truncated archive member,

@@ -434,21 +434,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
             ),
         ));
     }
-    if lr.truncated_total > 0 {
-        out.diagnostics.push(Diagnostic::warning(
-            lr.truncated.first().map(|t| t.0),
-            format!(
-                "{} line(s) longer than {} bytes were cut",
-                lr.truncated_total, ctx.max_line_bytes
-            ),
-        ));
-    }
-    if lr.non_utf8_lines > 0 {
-        out.diagnostics.push(Diagnostic::info(
-            lr.first_non_utf8_line,
-            format!("{} line(s) held invalid UTF-8", lr.non_utf8_lines),
-        ));
-    }
+    out.diagnostics.extend(lr.diagnostics());
     for l in &out.facts.limits {
         if l.origin == LimitsOrigin::ProcLimits && l.pid.is_none() {
             out.diagnostics.push(Diagnostic::info(

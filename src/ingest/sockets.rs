@@ -441,25 +441,7 @@ pub fn for_each_line(
             }
         }
     }
-    if lines.truncated_total > 0 {
-        let first = lines.truncated.first().map(|t| t.0);
-        diagnostics.push(Diagnostic::warning(
-            first,
-            format!(
-                "{} line(s) longer than {max_line_bytes} bytes were cut",
-                lines.truncated_total
-            ),
-        ));
-    }
-    if lines.non_utf8_lines > 0 {
-        diagnostics.push(Diagnostic::info(
-            lines.first_non_utf8_line,
-            format!(
-                "{} line(s) were not valid UTF-8 (bytes replaced)",
-                lines.non_utf8_lines
-            ),
-        ));
-    }
+    diagnostics.extend(lines.diagnostics());
     lines.lines_read()
 }
 

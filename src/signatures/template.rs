@@ -184,19 +184,25 @@ fn apply(v: &FieldValue, filters: &[String]) -> String {
 
 /// `28232` → `28,232`.
 pub fn thousands(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
+    let digits = thousands_u64(n.unsigned_abs());
+    if n < 0 {
+        format!("-{digits}")
+    } else {
+        digits
+    }
+}
+
+/// `27900` → `27,900`: the one digit grouping every output uses.
+pub fn thousands_u64(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    out
 }
 
 #[cfg(test)]

@@ -3,27 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-/// `1234567` → `1,234,567` (the report's readers paste numbers into postmortems).
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub fn thousands_u64(n: u64) -> String {
-    i64::try_from(n)
-        .map(thousands)
-        .unwrap_or_else(|_| n.to_string())
-}
+pub use crate::signatures::template::{thousands, thousands_u64};
 
 const KIB: f64 = 1024.0;
 
@@ -153,7 +133,7 @@ mod tests {
         assert_eq!(thousands(28232), "28,232");
         assert_eq!(thousands(-1234567), "-1,234,567");
         assert_eq!(thousands(i64::MIN), "-9,223,372,036,854,775,808");
-        assert_eq!(thousands_u64(u64::MAX), "18446744073709551615");
+        assert_eq!(thousands_u64(u64::MAX), "18,446,744,073,709,551,615");
     }
 
     #[test]
