@@ -304,7 +304,7 @@ fn run_analyze(args: AnalyzeArgs) -> u8 {
         limits: args.bundle.limits(),
         as_kinds: args.bundle.as_kinds.clone(),
     };
-    let report = analyze(&opts, &catalog);
+    let mut report = analyze(&opts, &catalog);
     for d in &report.diagnostics {
         eprintln!(
             "coroner: {}: {}",
@@ -315,7 +315,12 @@ fn run_analyze(args: AnalyzeArgs) -> u8 {
     let text = match format_for(&args) {
         Format::Text => report::text::render(&report),
         Format::Json => report::json::render(&report),
-        Format::Html => report::html::render(&report),
+        Format::Html => {
+            // Excerpts show the lines around each evidence line: a second, targeted read.
+            report.context =
+                crate::evidence_context(&opts, &report, report::html::view::CONTEXT_LINES);
+            report::html::render(&report)
+        }
     };
     if let Err(e) = emit(args.output.as_deref(), &text) {
         eprintln!("coroner: {e}");

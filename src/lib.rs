@@ -23,6 +23,7 @@ use crate::report::{Report, REPORT_VERSION};
 use crate::signatures::Catalog;
 use crate::timeline::observe::ClockObservations;
 use crate::timeline::ClockOptions;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -240,6 +241,7 @@ pub fn conclude_detailed(
     sources.sort_by(|a, b| a.path.cmp(&b.path));
     let incidents = incidents::correlate(&findings);
     let report = Report {
+        context: Default::default(),
         version: REPORT_VERSION,
         sources,
         clock: resolution.clock.notes.clone(),
@@ -380,4 +382,83 @@ pub fn visit_log_lines(
         .cloned()
         .collect();
     bundle::open(&paths, &open, &mut v);
+}
+
+/// Longest context line kept: the HTML excerpt clips long lines anyway.
+const CONTEXT_LINE_BYTES: usize = 2048;
+
+/// Reads the lines the evidence context needs, source by source, stopping after the last.
+struct ContextSink {
+    needed: BTreeMap<String, BTreeSet<u64>>,
+    max_line_bytes: usize,
+    out: BTreeMap<String, BTreeMap<u64, String>>,
+}
+
+impl bundle::Sink for ContextSink {
+    fn source(&mut self, display: &str, reader: &mut dyn BufRead, _forced: Option<SourceKind>) {
+        let Some(lines) = self.needed.get(display) else {
+            return;
+        };
+        let Some(&last) = lines.iter().next_back() else {
+            return;
+        };
+        let mut got = BTreeMap::new();
+        let mut r = ingest::lines::LineReader::new(reader, self.max_line_bytes);
+        while let Ok(Some(l)) = r.next_line() {
+            if lines.contains(&l.number) {
+                let mut t = l.text.into_owned();
+                if t.len() > CONTEXT_LINE_BYTES {
+                    let mut cut = CONTEXT_LINE_BYTES;
+                    while !t.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    t.truncate(cut);
+                }
+                got.insert(l.number, t);
+            }
+            if l.number >= last {
+                break;
+            }
+        }
+        self.out.insert(display.to_string(), got);
+    }
+
+    fn skip(&mut self, _display: &str, _reason: String) {}
+
+    fn diagnostic(&mut self, _d: Diagnostic) {}
+}
+
+/// The `radius` lines before and after every evidence line of the report's findings, read
+/// again from the bundle (files and archives; standard input cannot be read twice), for the
+/// HTML report's excerpts. Only sources with evidence are read, each up to its last needed line.
+pub fn evidence_context(
+    opts: &AnalyzeOptions,
+    report: &Report,
+    radius: u64,
+) -> BTreeMap<String, BTreeMap<u64, String>> {
+    let mut needed: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
+    for f in &report.findings {
+        for e in &f.evidence {
+            let set = needed.entry(e.path.clone()).or_default();
+            for l in e.line.saturating_sub(radius).max(1)..=e.line + radius {
+                if l != e.line {
+                    set.insert(l);
+                }
+            }
+        }
+    }
+    let mut sink = ContextSink {
+        needed,
+        max_line_bytes: opts.max_line_bytes,
+        out: BTreeMap::new(),
+    };
+    let open = open_options(opts, &mut Vec::new());
+    let paths: Vec<PathBuf> = opts
+        .paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    bundle::open(&paths, &open, &mut sink);
+    sink.out
 }

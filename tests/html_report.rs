@@ -627,3 +627,53 @@ fn a_hundred_thousand_matching_lines_make_a_small_page() {
     assert!(text_of(&doc, "#verdict .count").contains(&"×100,000".to_string()));
     assert_eq!(doc.select(&sel("svg.timeline")).count(), 1);
 }
+
+#[test]
+fn excerpts_show_dimmed_context_lines_read_again_from_the_bundle() {
+    for path in [bundle("oom-api-node"), bundle("oom-api-node.tar.gz")] {
+        let opts = AnalyzeOptions {
+            paths: vec![path.clone()],
+            ..Default::default()
+        };
+        let catalog = Catalog::load(&[]).expect("catalog");
+        let mut report = analyze(&opts, &catalog);
+        let json_before = coroner::report::json::render(&report);
+        report.context = coroner::evidence_context(&opts, &report, 2);
+        // Context is for the page only: the JSON interface does not change.
+        assert_eq!(coroner::report::json::render(&report), json_before);
+        let doc = Html::parse_document(&html::render(&report));
+        let oom = doc
+            .select(&sel("article.card"))
+            .find(|c| c.text().any(|t| t.contains("mem.oom-kill-memcg")))
+            .expect("OOM card");
+        let rows: Vec<(bool, String)> = oom
+            .select(&sel(".excerpt .ev"))
+            .map(|r| {
+                let ctx = r.value().attr("class").unwrap_or_default().contains("ctx");
+                let loc = r
+                    .select(&sel(".loc"))
+                    .flat_map(|l| l.text())
+                    .collect::<String>();
+                (ctx, loc)
+            })
+            .collect();
+        // kern.log:5 opens the OOM report; lines 3-4 and 6-7 surround it, dimmed.
+        let around: Vec<(bool, String)> = rows.iter().take(5).cloned().collect();
+        assert_eq!(
+            around,
+            vec![
+                (true, "kern.log:3".to_string()),
+                (true, "kern.log:4".to_string()),
+                (false, "kern.log:5".to_string()),
+                (true, "kern.log:6".to_string()),
+                (true, "kern.log:7".to_string()),
+            ],
+            "{}",
+            path.display()
+        );
+        // Context rows carry no highlight.
+        for r in oom.select(&sel(".excerpt .ev.ctx")) {
+            assert_eq!(r.select(&sel("mark")).count(), 0);
+        }
+    }
+}

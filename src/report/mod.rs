@@ -29,6 +29,10 @@ pub struct Report {
     /// Not part of the JSON interface.
     #[serde(skip)]
     pub volume: Vec<SourceVolume>,
+    /// Lines around evidence lines (path → line → text), read again for the HTML excerpts.
+    /// Empty unless a renderer asked for it. Not part of the JSON interface.
+    #[serde(skip)]
+    pub context: std::collections::BTreeMap<String, std::collections::BTreeMap<u64, String>>,
     pub findings: Vec<Finding>,
     /// Every analytic check that ran, with its status and the facts it read.
     pub checks: Vec<CheckReport>,

@@ -19,6 +19,9 @@ use std::collections::BTreeMap;
 pub const EXCERPTS_PER_FINDING: usize = 8;
 /// Characters of one evidence line shown; lines can be up to `--max-line-bytes` long.
 pub const EXCERPT_CHARS: usize = 1_500;
+/// Lines shown before and after each evidence line when the bundle could be read again:
+/// enough to see what led up to a line without drowning it.
+pub const CONTEXT_LINES: u64 = 2;
 /// Rows of the notable-events table: enough for any incident narrative, small enough that the
 /// page opens instantly when a bundle has 100,000 timed events.
 pub const MAX_EVENT_ROWS: usize = 200;
@@ -174,6 +177,8 @@ pub struct FactView {
 #[derive(Debug, Clone)]
 pub struct ExcerptView {
     pub location: String,
+    /// A line around the evidence (shown dimmed, nothing highlighted).
+    pub context: bool,
     /// A visual break before this line (another file, or lines skipped).
     pub gap_before: bool,
     pub segments: Vec<Segment>,
@@ -471,18 +476,52 @@ fn standalone(text: &str, start: usize, end: usize, number: bool) -> bool {
     }
 }
 
-fn excerpts(f: &Finding) -> (Vec<ExcerptView>, String) {
+fn excerpts(
+    f: &Finding,
+    context: &BTreeMap<String, BTreeMap<u64, String>>,
+) -> (Vec<ExcerptView>, String) {
+    // Evidence lines shown, then the context lines around them that are not evidence.
+    let shown: Vec<&Evidence> = f.evidence.iter().take(EXCERPTS_PER_FINDING).collect();
+    let mut rows: BTreeMap<(String, u64), (String, bool)> = BTreeMap::new();
+    let mut order: Vec<(String, u64)> = Vec::new();
+    for e in &shown {
+        let around = context.get(&e.path);
+        for l in e.line.saturating_sub(CONTEXT_LINES)..=e.line + CONTEXT_LINES {
+            let key = (e.path.clone(), l);
+            if l == e.line {
+                rows.insert(key.clone(), (e.text.clone(), false));
+            } else if let Some(t) = around.and_then(|m| m.get(&l)) {
+                rows.entry(key.clone()).or_insert((t.clone(), true));
+            } else {
+                continue;
+            }
+            if !order.contains(&key) {
+                order.push(key);
+            }
+        }
+    }
     let mut out = Vec::new();
-    let mut prev: Option<&Evidence> = None;
-    for e in f.evidence.iter().take(EXCERPTS_PER_FINDING) {
-        let (text, clipped) = format::clip(&e.text, EXCERPT_CHARS);
+    let mut prev: Option<&(String, u64)> = None;
+    for key in &order {
+        let Some((text, is_context)) = rows.get(key) else {
+            continue;
+        };
+        let (text, clipped) = format::clip(text, EXCERPT_CHARS);
         out.push(ExcerptView {
-            location: format!("{}:{}", e.path, e.line),
-            gap_before: prev.is_some_and(|p| p.path != e.path || p.line + 1 != e.line),
-            segments: highlight(&text, &f.fields),
+            location: format!("{}:{}", key.0, key.1),
+            context: *is_context,
+            gap_before: prev.is_some_and(|p| p.0 != key.0 || p.1 + 1 != key.1),
+            segments: if *is_context {
+                vec![Segment {
+                    text: text.clone(),
+                    hit: false,
+                }]
+            } else {
+                highlight(&text, &f.fields)
+            },
             clipped: clipped.unwrap_or_default(),
         });
-        prev = Some(e);
+        prev = Some(key);
     }
     let more = f.evidence.len().saturating_sub(EXCERPTS_PER_FINDING) as u64 + f.evidence_omitted;
     let more = if more > 0 {
@@ -527,8 +566,8 @@ fn fix_view(fix: &Fix) -> FixView {
     }
 }
 
-fn card(index: usize, f: &Finding) -> CardView {
-    let (excerpts, excerpts_more) = excerpts(f);
+fn card(index: usize, f: &Finding, report: &Report) -> CardView {
+    let (excerpts, excerpts_more) = excerpts(f, &report.context);
     CardView {
         id: card_id(index),
         sev_class: timeline::severity_class(f.severity).to_string(),
@@ -951,7 +990,7 @@ pub fn build(report: &Report) -> ReportView {
             .findings
             .iter()
             .enumerate()
-            .map(|(i, f)| card(i, f))
+            .map(|(i, f)| card(i, f, report))
             .collect(),
         healthy: report
             .checks
