@@ -268,7 +268,12 @@ fn process(
         paths: vec![b.path.clone()],
         ..opts.analyze.clone()
     };
-    let report = match std::panic::catch_unwind(|| analyze(&analyze_opts, catalog)) {
+    let report = match std::panic::catch_unwind(|| {
+        let mut r = analyze(&analyze_opts, catalog);
+        r.context =
+            crate::evidence_context(&analyze_opts, &r, crate::report::html::view::CONTEXT_LINES);
+        r
+    }) {
         Ok(r) => r,
         Err(_) => return (None, Err("internal error while analysing".into()), true),
     };
