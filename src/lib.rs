@@ -100,31 +100,32 @@ pub fn read_source_as(
 ) -> SourceResult {
     match sniff_source(display, reader, forced) {
         Ok(kind) => read_sniffed(display, reader, kind, id, catalog, opts),
-        Err(skipped) => skipped,
+        Err(why) => not_read(display, why),
     }
 }
 
-/// The kind of a source from its first bytes (one `fill_buf`, nothing consumed), or the
-/// result of a source that is not read (unreadable, empty, binary).
+/// The kind of a source from its first bytes (one `fill_buf`, nothing consumed), or why it is
+/// not read (unreadable, empty, binary).
 fn sniff_source(
     display: &str,
     reader: &mut dyn BufRead,
     forced: Option<SourceKind>,
-) -> Result<SourceKind, SourceResult> {
-    let skipped = |kind: SourceKind, why: String| SourceResult {
-        source: skipped_source(display.to_string(), kind, why),
+) -> Result<SourceKind, String> {
+    let head = reader.fill_buf().map_err(|e| format!("unreadable: {e}"))?;
+    match ingest::sniff(head, display) {
+        Sniff::Empty => Err("empty file".into()),
+        Sniff::Binary(why) => Err(why),
+        Sniff::Text(k) => Ok(forced.unwrap_or(k)),
+    }
+}
+
+/// A source that is not read, and why.
+fn not_read(display: &str, why: String) -> SourceResult {
+    SourceResult {
+        source: skipped_source(display.to_string(), SourceKind::Unknown, why),
         hits: Vec::new(),
         facts: Facts::default(),
         clock: ClockObservations::default(),
-    };
-    let head = match reader.fill_buf() {
-        Ok(h) => h,
-        Err(e) => return Err(skipped(SourceKind::Unknown, format!("unreadable: {e}"))),
-    };
-    match ingest::sniff(head, display) {
-        Sniff::Empty => Err(skipped(SourceKind::Unknown, "empty file".into())),
-        Sniff::Binary(why) => Err(skipped(SourceKind::Unknown, why)),
-        Sniff::Text(k) => Ok(forced.unwrap_or(k)),
     }
 }
 
@@ -365,7 +366,7 @@ impl bundle::Sink for Collector<'_, '_> {
             return;
         };
         let r = match sniff_source(display, reader, forced) {
-            Err(skipped) => skipped,
+            Err(why) => not_read(display, why),
             // A log is scanned to its end (or first read error), so streaming its bytes to a
             // worker reads exactly what reading it here would: the limits see the same bytes.
             Ok(SourceKind::Log) => match pool.stream(id, display, reader) {
@@ -401,7 +402,8 @@ impl bundle::Sink for Collector<'_, '_> {
             _ => return Err(reader),
         }
         let id = self.take_id();
-        pool.file(id, display, reader).inspect_err(|_| self.next_id -= 1)
+        pool.file(id, display, reader)
+            .inspect_err(|_| self.next_id -= 1)
     }
 
     fn skip(&mut self, display: &str, reason: String) {
