@@ -370,10 +370,10 @@ impl bundle::Sink for Collector<'_, '_> {
             // A log is scanned to its end (or first read error), so streaming its bytes to a
             // worker reads exactly what reading it here would: the limits see the same bytes.
             Ok(SourceKind::Log) => match pool.stream(id, display, reader) {
-                Ok(()) => return,
-                Err(()) => read_sniffed(
+                bundle::pool::Streamed::HandedOff => return,
+                bundle::pool::Streamed::Small(mut bytes) => read_sniffed(
                     display,
-                    reader,
+                    &mut bytes,
                     SourceKind::Log,
                     id,
                     self.catalog,

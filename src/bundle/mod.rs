@@ -199,7 +199,7 @@ fn offer_file(display: &str, f: fs::File, origin: Origin, w: &mut Walker<'_>) {
     };
     let limits = w.budget.limits;
     let fits = w.budget.total().saturating_add(len) < limits.max_total_bytes;
-    if !fits || w.layout.noise(display).is_some() {
+    if len < pool::MIN_HANDOFF_BYTES as u64 || !fits || w.layout.noise(display).is_some() {
         return fallback(f, w);
     }
     let mut reader = io::BufReader::with_capacity(archive::READ_BUFFER, f);
