@@ -12,6 +12,9 @@
 //!   its members are handed over one after the other; a member is read ahead by at most
 //!   `CHUNKS_PER_SOURCE` chunks.
 //!
+//! Sources under `MIN_HANDOFF_BYTES` stay on the walking thread (a hand-off costs more than
+//! scanning them).
+//!
 //! Memory stays flat: at most `workers` queued jobs, and each streamed source holds at most
 //! `CHUNKS_PER_SOURCE + 1` chunks of `READ_BUFFER` bytes; chunk buffers are reused. Results
 //! come back tagged with their source id, and the caller orders them by id, so the output does
