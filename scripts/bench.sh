@@ -7,11 +7,13 @@
 # with /usr/bin/time -v (wall, user+sys CPU, peak RSS), the best (least wall) of --runs runs of:
 #   cat          every file > /dev/null                        (the I/O floor)
 #   rg           rg --count-matches -i -F -f LITERALS BUNDLE    (same literal set as coroner's prefilter)
-#   rg -j1       the same on one thread                        (coroner is sequential until parallel ingestion lands)
-#   coroner      coroner analyze BUNDLE --format json
-#   coroner+20   the same with 20 extra user signatures (--signatures)
+#   rg -j1       the same on one thread
+#   coroner      coroner analyze BUNDLE --format json           (log sources scanned on every core)
+#   coroner -j1  the same with --threads 1                      (sequential: the before of parallel ingestion)
+#   coroner+20   the same as coroner with 20 extra user signatures (--signatures)
 #   gzip|rg      gzip -dc BUNDLE.tar.gz | rg …                 (skipped when coroner cannot read archives)
 #   coroner tgz  coroner analyze BUNDLE.tar.gz
+#   tgz -j1      the same with --threads 1
 # Every coroner report is checked against the generator's ground truth: a wrong answer exits 1.
 # Targets (issue 6) are printed as PASS/MISS; with --strict a MISS exits 3.
 # Needs: cargo, python3, ripgrep (apt-get install -y ripgrep), GNU time (apt-get install -y time).
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
         --runs) RUNS=$2; shift 2 ;;
         --dir) DIR=$2; shift 2 ;;
         --strict) STRICT=1; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -153,10 +155,12 @@ EOF
         sample cat sh -c "find '$B' -type f -exec cat {} + > /dev/null"
         sample rg-j1 rg -j1 --count-matches -i -F -f "$LITS" "$B"
         sample coroner "$CORONER" analyze "$B" --format json -o "$DIR/report-$size.json"
+        sample coroner-j1 "$CORONER" analyze "$B" --format json --threads 1 -o "$DIR/report-$size-j1.json"
         sample coroner20 "$CORONER" analyze "$B" --format json --signatures "$USERSIGS" -o "$DIR/report-$size-user.json"
         if [ -z "$TGZ_ROW" ]; then
             sample gzrg sh -c "gzip -dc '$B.tar.gz' | rg --count-matches -i -F -f '$LITS'"
             sample coroner-tgz "$CORONER" analyze "$B.tar.gz" --format json -o "$DIR/report-$size-tgz.json"
+            sample coroner-tgz-j1 "$CORONER" analyze "$B.tar.gz" --format json --threads 1 -o "$DIR/report-$size-tgz-j1.json"
         fi
     done
     {
@@ -171,15 +175,24 @@ EOF
     row cat cat "$BYTES"; vs_rg
     row "rg -j1" rg-j1 "$BYTES"; vs_rg
     row coroner coroner "$BYTES"; CW=$M_WALL; CCPU=$M_CPU; RSS[$size]=$M_RSS; vs_rg
+    row "coroner -j1" coroner-j1 "$BYTES"; CWJ1=$M_WALL; vs_rg
     row "coroner+20" coroner20 "$BYTES"; CW20=$M_WALL; CCPU20=$M_CPU; vs_rg
     if [ -z "$TGZ_ROW" ]; then
         row "gzip|rg" gzrg "$BYTES"; GZRG=$M_WALL; vs_rg
         row "coroner tgz" coroner-tgz "$BYTES"; CTGZ=$M_WALL; vs_rg
+        row "tgz -j1" coroner-tgz-j1 "$BYTES"; CTGZJ1=$M_WALL; vs_rg
     fi
     echo | tee -a "$RESULTS"
     [ -n "$TGZ_ROW" ] && echo "- tar.gz row $TGZ_ROW" | tee -a "$RESULTS"
 
     check_truth "$T" "$DIR/report-$size.json" "coroner, $size"
+    # Parallel ingestion must not change a byte of the report.
+    if cmp -s "$DIR/report-$size.json" "$DIR/report-$size-j1.json"; then
+        echo "- report identical with --threads 1 ($size)" | tee -a "$RESULTS"
+    else
+        echo "- report DIFFERS with --threads 1 ($size)" | tee -a "$RESULTS"; FAIL=1
+    fi
+    echo "  (parallel ingestion: wall $(ratio "$CWJ1" "$CW")× faster than --threads 1)" | tee -a "$RESULTS"
     check_truth "$T" "$DIR/report-$size-user.json" "coroner+20 user signatures, $size"
     target "coroner/rg wall at $size (≤ 2×)" "$(ratio "$CW" "$RG")" 2
     echo "  (CPU: coroner/rg $(ratio "$CCPU" "$RGCPU"); the wall ratio is the target)" | tee -a "$RESULTS"
@@ -188,6 +201,9 @@ EOF
     target "peak RSS at $size (< 200 MiB)" "$(python3 -c "print(round(${RSS[$size]}/1024, 1))")" 200
     if [ -z "$TGZ_ROW" ]; then
         check_truth "$T" "$DIR/report-$size-tgz.json" "coroner tar.gz, $size"
+        cmp -s "$DIR/report-$size-tgz.json" "$DIR/report-$size-tgz-j1.json" \
+            || { echo "- tar.gz report DIFFERS with --threads 1 ($size)" | tee -a "$RESULTS"; FAIL=1; }
+        echo "  (tar.gz: wall $(ratio "$CTGZJ1" "$CTGZ")× faster than --threads 1)" | tee -a "$RESULTS"
         target "coroner tar.gz / gzip -dc|rg at $size (≤ 1.3×)" "$(ratio "$CTGZ" "$GZRG")" 1.3
     fi
 done

@@ -166,6 +166,10 @@ pub struct BundleArgs {
     /// Read paths matching GLOB (inside the bundle) as KIND, without sniffing (repeatable).
     #[arg(long = "as", value_name = "KIND=GLOB", value_parser = crate::bundle::layout::parse_override)]
     pub as_kinds: Vec<crate::bundle::layout::Override>,
+    /// Threads that read and scan log sources side by side (0: one per core; 1: no extra
+    /// threads). The report is the same bytes whatever the number.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
 }
 
 impl BundleArgs {
@@ -303,6 +307,7 @@ fn run_analyze(args: AnalyzeArgs) -> u8 {
         clock: args.clock.options(),
         limits: args.bundle.limits(),
         as_kinds: args.bundle.as_kinds.clone(),
+        threads: args.bundle.threads,
     };
     let mut report = analyze(&opts, &catalog);
     for d in &report.diagnostics {
@@ -354,6 +359,7 @@ fn run_timeline(args: TimelineArgs) -> u8 {
         clock: args.clock.options(),
         limits: args.bundle.limits(),
         as_kinds: args.bundle.as_kinds.clone(),
+        threads: args.bundle.threads,
     };
     let analysis = crate::analyze_detailed(&opts, &catalog);
     for d in &analysis.report.diagnostics {
@@ -427,6 +433,7 @@ fn run_batch(args: BatchArgs) -> u8 {
             limits: args.bundle.limits(),
             as_kinds: args.bundle.as_kinds.clone(),
             clock: args.clock.options(),
+            threads: args.bundle.threads,
         },
         verbosity: if args.quiet {
             crate::batch::Verbosity::Quiet

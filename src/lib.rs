@@ -39,6 +39,9 @@ pub struct AnalyzeOptions {
     pub as_kinds: Vec<bundle::layout::Override>,
     /// `--year` / `--tz`.
     pub clock: ClockOptions,
+    /// `--threads`: threads that scan log sources while the bundle is walked. 0: one per core;
+    /// 1: everything on the calling thread. The report is the same bytes either way.
+    pub threads: usize,
 }
 
 impl Default for AnalyzeOptions {
@@ -49,6 +52,7 @@ impl Default for AnalyzeOptions {
             limits: bundle::limits::Limits::default(),
             as_kinds: Vec::new(),
             clock: ClockOptions::default(),
+            threads: 0,
         }
     }
 }
@@ -95,22 +99,47 @@ pub fn read_source_as(
     opts: &AnalyzeOptions,
     forced: Option<SourceKind>,
 ) -> SourceResult {
-    let mut facts = Facts::default();
-    let skipped = |kind: SourceKind, why: String| SourceResult {
-        source: skipped_source(display.to_string(), kind, why),
+    match sniff_source(display, reader, forced) {
+        Ok(kind) => read_sniffed(display, reader, kind, id, catalog, opts),
+        Err(why) => not_read(display, why),
+    }
+}
+
+/// The kind of a source from its first bytes (one `fill_buf`, nothing consumed), or why it is
+/// not read (unreadable, empty, binary).
+fn sniff_source(
+    display: &str,
+    reader: &mut dyn BufRead,
+    forced: Option<SourceKind>,
+) -> Result<SourceKind, String> {
+    let head = reader.fill_buf().map_err(|e| format!("unreadable: {e}"))?;
+    match ingest::sniff(head, display) {
+        Sniff::Empty => Err("empty file".into()),
+        Sniff::Binary(why) => Err(why),
+        Sniff::Text(k) => Ok(forced.unwrap_or(k)),
+    }
+}
+
+/// A source that is not read, and why.
+fn not_read(display: &str, why: String) -> SourceResult {
+    SourceResult {
+        source: skipped_source(display.to_string(), SourceKind::Unknown, why),
         hits: Vec::new(),
         facts: Facts::default(),
         clock: ClockObservations::default(),
-    };
-    let head = match reader.fill_buf() {
-        Ok(h) => h,
-        Err(e) => return skipped(SourceKind::Unknown, format!("unreadable: {e}")),
-    };
-    let kind = match ingest::sniff(head, display) {
-        Sniff::Empty => return skipped(SourceKind::Unknown, "empty file".into()),
-        Sniff::Binary(why) => return skipped(SourceKind::Unknown, why),
-        Sniff::Text(k) => forced.unwrap_or(k),
-    };
+    }
+}
+
+/// Read a source whose kind is known: scan it (logs) or parse it (snapshots).
+fn read_sniffed(
+    display: &str,
+    reader: &mut dyn BufRead,
+    kind: SourceKind,
+    id: SourceId,
+    catalog: &Catalog,
+    opts: &AnalyzeOptions,
+) -> SourceResult {
+    let mut facts = Facts::default();
     if kind == SourceKind::Log {
         let scan = scan::scan_log(reader, id, catalog, opts.max_line_bytes);
         let source = Source {
@@ -268,17 +297,118 @@ pub fn analyze(opts: &AnalyzeOptions, catalog: &Catalog) -> Report {
 
 /// Hands every source the bundle reader opens to `read_source_as`, in reading order: the
 /// source id is the position (path order for directories and zips, archive order for tar).
-struct Collector<'a> {
+/// With a worker pool (`bundle/pool.rs`), log sources are scanned on the workers while the walk
+/// goes on; results are put back in id order, so the output does not depend on the threads.
+struct Collector<'a, 'p> {
     catalog: &'a Catalog,
     opts: &'a AnalyzeOptions,
     collected: Collected,
+    /// Results of sources read on this thread, by id (workers' results join them at the end).
+    results: Vec<(SourceId, SourceResult)>,
+    next_id: SourceId,
+    pool: Option<&'p bundle::pool::Pool>,
 }
 
-impl bundle::Sink for Collector<'_> {
+impl<'a, 'p> Collector<'a, 'p> {
+    fn new(
+        catalog: &'a Catalog,
+        opts: &'a AnalyzeOptions,
+        collected: Collected,
+        pool: Option<&'p bundle::pool::Pool>,
+    ) -> Self {
+        Collector {
+            catalog,
+            opts,
+            collected,
+            results: Vec::new(),
+            next_id: 0,
+            pool,
+        }
+    }
+
+    fn take_id(&mut self) -> SourceId {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// What was read on this thread, with the ids the workers' results will fill in.
+    fn finish(self) -> Walked {
+        Walked {
+            collected: self.collected,
+            results: self.results,
+        }
+    }
+}
+
+/// The walk's outcome before results are put in order.
+struct Walked {
+    /// Skipped entries and diagnostics, in walk order.
+    collected: Collected,
+    results: Vec<(SourceId, SourceResult)>,
+}
+
+/// Every source result in id order into `collected`: the order a sequential run pushes them.
+fn merge_by_id(walked: Walked, from_workers: Vec<(SourceId, SourceResult)>) -> Collected {
+    let Walked {
+        mut collected,
+        mut results,
+    } = walked;
+    results.extend(from_workers);
+    results.sort_by_key(|(id, _)| *id);
+    for (_, r) in results {
+        collected.push(r);
+    }
+    collected
+}
+
+impl bundle::Sink for Collector<'_, '_> {
     fn source(&mut self, display: &str, reader: &mut dyn BufRead, forced: Option<SourceKind>) {
-        let id = self.collected.sources.len();
-        let r = read_source_as(display, reader, id, self.catalog, self.opts, forced);
-        self.collected.push(r);
+        let id = self.take_id();
+        let Some(pool) = self.pool else {
+            let r = read_source_as(display, reader, id, self.catalog, self.opts, forced);
+            self.results.push((id, r));
+            return;
+        };
+        let r = match sniff_source(display, reader, forced) {
+            Err(why) => not_read(display, why),
+            // A log is scanned to its end (or first read error), so streaming its bytes to a
+            // worker reads exactly what reading it here would: the limits see the same bytes.
+            Ok(SourceKind::Log) => match pool.stream(id, display, reader) {
+                bundle::pool::Streamed::HandedOff => return,
+                bundle::pool::Streamed::Small(mut bytes) => read_sniffed(
+                    display,
+                    &mut bytes,
+                    SourceKind::Log,
+                    id,
+                    self.catalog,
+                    self.opts,
+                ),
+            },
+            // Snapshots are small, and a parser may stop before the end: read here.
+            Ok(kind) => read_sniffed(display, reader, kind, id, self.catalog, self.opts),
+        };
+        self.results.push((id, r));
+    }
+
+    fn file(
+        &mut self,
+        display: &str,
+        mut reader: bundle::FileReader,
+        forced: Option<SourceKind>,
+    ) -> Result<(), bundle::FileReader> {
+        let Some(pool) = self.pool else {
+            return Err(reader);
+        };
+        // Only logs, which are read to their end: the file's size charged up front is then
+        // what reading it would have charged.
+        match sniff_source(display, &mut reader, forced) {
+            Ok(SourceKind::Log) => {}
+            _ => return Err(reader),
+        }
+        let id = self.take_id();
+        pool.file(id, display, reader)
+            .inspect_err(|_| self.next_id -= 1)
     }
 
     fn skip(&mut self, display: &str, reason: String) {
@@ -315,14 +445,26 @@ fn open_options(opts: &AnalyzeOptions, diagnostics: &mut Vec<Diagnostic>) -> bun
 
 /// `analyze`, keeping the clock resolution.
 pub fn analyze_detailed(opts: &AnalyzeOptions, catalog: &Catalog) -> Analysis {
-    let mut c = Collector {
-        catalog,
-        opts,
-        collected: Collected::default(),
+    let mut collected = Collected::default();
+    let open = open_options(opts, &mut collected.diagnostics);
+    let workers = bundle::pool::workers(opts.threads);
+    let collected = if workers == 0 {
+        let mut c = Collector::new(catalog, opts, collected, None);
+        bundle::open(&opts.paths, &open, &mut c);
+        merge_by_id(c.finish(), Vec::new())
+    } else {
+        // Workers only ever get log sources (see `Collector`).
+        let scan = |id: SourceId, display: &str, reader: &mut dyn BufRead| {
+            read_sniffed(display, reader, SourceKind::Log, id, catalog, opts)
+        };
+        let (walked, from_workers) = bundle::pool::run(workers, &scan, |pool| {
+            let mut c = Collector::new(catalog, opts, collected, Some(pool));
+            bundle::open(&opts.paths, &open, &mut c);
+            c.finish()
+        });
+        merge_by_id(walked, from_workers)
     };
-    let open = open_options(opts, &mut c.collected.diagnostics);
-    bundle::open(&opts.paths, &open, &mut c);
-    conclude_detailed(catalog, c.collected, &opts.clock)
+    conclude_detailed(catalog, collected, &opts.clock)
 }
 
 /// Re-reads the bundle for `visit_log_lines`, numbering sources exactly as the analysis did.

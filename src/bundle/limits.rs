@@ -71,6 +71,12 @@ impl Budget {
         self.total.get() >= self.limits.max_total_bytes
     }
 
+    /// Charge bytes read outside a `Metered` reader (a whole file handed to `Sink::file`, whose
+    /// size is charged when it is handed over).
+    pub fn charge(&self, bytes: u64) {
+        self.total.set(self.total().saturating_add(bytes));
+    }
+
     /// Count one more entry; false once the entry limit is passed.
     pub fn take_entry(&self) -> bool {
         let n = self.entries.get() + 1;

@@ -11,6 +11,7 @@
 pub mod archive;
 pub mod layout;
 pub mod limits;
+pub mod pool;
 
 use crate::model::{Diagnostic, Level, SourceKind};
 use archive::{Origin, Walker};
@@ -25,11 +26,28 @@ pub trait Sink {
     /// Read one source. `forced`: the kind from `--as` or the layout table, else `None`
     /// (sniff the content).
     fn source(&mut self, display: &str, reader: &mut dyn BufRead, forced: Option<SourceKind>);
+    /// Offered a whole plain file on disk (a PATH argument or a directory bundle's file, not an
+    /// archive member): `reader` holds its first bytes, already read. Accept it (`Ok`) to read
+    /// it later or on another thread, in any order: its size is charged to the limits at once,
+    /// so the walk goes on exactly as if it had been read now. `Err(reader)` declines it; the
+    /// file is then read through `source` as usual. The default declines.
+    fn file(
+        &mut self,
+        display: &str,
+        reader: FileReader,
+        forced: Option<SourceKind>,
+    ) -> Result<(), FileReader> {
+        let _ = (display, forced);
+        Err(reader)
+    }
     /// An entry that is not read, with the reason shown in `sources`.
     fn skip(&mut self, display: &str, reason: String);
     /// A problem not tied to one source (a truncated archive, a limit reached).
     fn diagnostic(&mut self, d: Diagnostic);
 }
+
+/// A file on disk with its first bytes read (see `Sink::file`); it can be sent to another thread.
+pub type FileReader = io::BufReader<fs::File>;
 
 /// How to open bundles.
 #[derive(Debug, Clone, Default)]
@@ -158,8 +176,44 @@ fn open_file(display: &str, path: &Path, origin: Origin, w: &mut Walker<'_>) {
             };
             w.read_zip(&prefix, display, f, origin.depth)
         }
+        Ok(f) if !is_zip => offer_file(display, f, origin, w),
         Ok(mut f) => w.read_entry(display, &mut f, origin),
         Err(e) => w.sink.skip(display, format!("unreadable: {e}")),
+    }
+}
+
+/// Offer a plain file to `Sink::file` (to be read in parallel) when the limits leave room for
+/// all of it; otherwise, or when the sink declines, read it through `read_entry` as before.
+/// Compressed files and archives are never offered: their limits are charged as they stream.
+fn offer_file(display: &str, f: fs::File, origin: Origin, w: &mut Walker<'_>) {
+    let fallback = |f: fs::File, w: &mut Walker<'_>| {
+        let mut f = f;
+        match f.seek(io::SeekFrom::Start(0)) {
+            Ok(_) => w.read_entry(display, &mut f, origin.clone()),
+            Err(e) => w.sink.skip(display, format!("unreadable: {e}")),
+        }
+    };
+    let len = match f.metadata() {
+        Ok(m) => m.len(),
+        Err(_) => return fallback(f, w),
+    };
+    let limits = w.budget.limits;
+    let fits = w.budget.total().saturating_add(len) < limits.max_total_bytes;
+    if len < pool::MIN_HANDOFF_BYTES as u64 || !fits || w.layout.noise(display).is_some() {
+        return fallback(f, w);
+    }
+    let mut reader = io::BufReader::with_capacity(archive::READ_BUFFER, f);
+    let plain = match reader.fill_buf() {
+        Ok(head) => archive::container(head) == archive::Container::Plain,
+        Err(_) => false,
+    };
+    if !plain {
+        return fallback(reader.into_inner(), w);
+    }
+    let forced = w.layout.kind_for(display);
+    match w.sink.file(display, reader, forced) {
+        Ok(()) => w.budget.charge(len),
+        Err(reader) => fallback(reader.into_inner(), w),
     }
 }
 
