@@ -457,18 +457,7 @@ pub fn scan_log<R: BufRead>(
     let mut lines = LineReader::new(reader, max_line_bytes);
     let mut sc = Scanner::new(catalog, source);
     let mut cur = Logical::default();
-    loop {
-        let line = match lines.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
-                sc.out.diagnostics.push(Diagnostic::warning(
-                    Some(lines.lines_read() + 1),
-                    format!("read error, the rest of the file is skipped: {e}"),
-                ));
-                break;
-            }
-        };
+    while let Some(line) = lines.next_or_stop() {
         let p = log::parse_line(&line.text);
         sc.out.clock.observe(line.number, &p, &line.text);
         if cur.accepts_continuation(&p, &line.text) {

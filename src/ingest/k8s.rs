@@ -697,27 +697,15 @@ pub fn read_all_lines(
     let mut lines = Vec::new();
     let mut diags = Vec::new();
     let mut r = LineReader::new(reader, max_line_bytes);
-    loop {
-        match r.next_line() {
-            Ok(Some(l)) => {
-                if lines.len() >= MAX_SNAPSHOT_LINES {
-                    diags.push(Diagnostic::warning(
-                        Some(l.number),
-                        format!("stopped reading after {MAX_SNAPSHOT_LINES} lines"),
-                    ));
-                    break;
-                }
-                lines.push((l.number, l.text.into_owned()));
-            }
-            Ok(None) => break,
-            Err(e) => {
-                diags.push(Diagnostic::warning(
-                    Some(r.lines_read() + 1),
-                    format!("read error, the rest of the source is missing: {e}"),
-                ));
-                break;
-            }
+    while let Some(l) = r.next_or_stop() {
+        if lines.len() >= MAX_SNAPSHOT_LINES {
+            diags.push(Diagnostic::warning(
+                Some(l.number),
+                format!("stopped reading after {MAX_SNAPSHOT_LINES} lines"),
+            ));
+            break;
         }
+        lines.push((l.number, l.text.into_owned()));
     }
     diags.extend(r.diagnostics());
     (lines, diags)

@@ -24,6 +24,9 @@ pub struct LineReader<R> {
     pub non_utf8_lines: u64,
     pub first_non_utf8_line: Option<u64>,
     pub bytes_read: u64,
+    /// An I/O error that ended the stream (a truncated archive member, a limit hit):
+    /// (the line it stopped at, the error).
+    pub read_error: Option<(u64, String)>,
 }
 
 /// One physical line, 1-based, without its line terminator.
@@ -44,6 +47,7 @@ impl<R: BufRead> LineReader<R> {
             non_utf8_lines: 0,
             first_non_utf8_line: None,
             bytes_read: 0,
+            read_error: None,
         }
     }
 
@@ -51,10 +55,23 @@ impl<R: BufRead> LineReader<R> {
         self.line_no
     }
 
-    /// What the reader had to do to the input, for the source's diagnostics: lines cut at the
-    /// length cap, lines that were not UTF-8. Every parser reports these the same way.
+    /// The next line; `None` at the end of input and after a read error, which is kept and
+    /// reported by `diagnostics()` (so one bad archive member never stops the analysis).
+    pub fn next_or_stop(&mut self) -> Option<Line<'_>> {
+        self.next_line().ok().flatten()
+    }
+
+    /// What the reader had to do to the input, for the source's diagnostics: a read error that
+    /// ended it, lines cut at the length cap, lines that were not UTF-8. Every parser reports
+    /// these the same way.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        if let Some((line, e)) = &self.read_error {
+            out.push(Diagnostic::warning(
+                Some(*line),
+                format!("read error at line {line}, the rest of the source is not read: {e}"),
+            ));
+        }
         if self.truncated_total > 0 {
             let first = self
                 .truncated
@@ -92,7 +109,10 @@ impl<R: BufRead> LineReader<R> {
             let chunk = match self.inner.fill_buf() {
                 Ok(c) => c,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.read_error = Some((self.line_no + 1, e.to_string()));
+                    return Err(e);
+                }
             };
             if chunk.is_empty() {
                 break;
@@ -237,5 +257,40 @@ mod tests {
     fn empty_input_has_no_lines() {
         let (lines, _) = collect(b"", 1024);
         assert!(lines.is_empty());
+    }
+
+    /// A reader that yields its bytes, then fails (a truncated archive member).
+    struct FailsAfter(&'static [u8], bool);
+
+    impl std::io::Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.1 {
+                return Err(std::io::Error::other("unexpected end of gzip stream"));
+            }
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.1 = true;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_stops_the_lines_and_is_reported() {
+        let mut r = LineReader::new(
+            std::io::BufReader::new(FailsAfter(b"one\ntwo\n", false)),
+            1024,
+        );
+        let mut got = Vec::new();
+        while let Some(l) = r.next_or_stop() {
+            got.push(l.text.into_owned());
+        }
+        assert_eq!(got, vec!["one", "two"]);
+        let d = r.diagnostics();
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].line, Some(3));
+        assert_eq!(
+            d[0].message,
+            "read error at line 3, the rest of the source is not read: unexpected end of gzip stream"
+        );
     }
 }

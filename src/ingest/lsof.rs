@@ -417,18 +417,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
     let mut skipped = 0u64;
     let mut first_skipped: Option<u64> = None;
     let mut has_tid = false;
-    loop {
-        let line = match lr.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
-                out.diagnostics.push(Diagnostic::warning(
-                    None,
-                    format!("read error after line {}: {e}", lr.lines_read()),
-                ));
-                break;
-            }
-        };
+    while let Some(line) = lr.next_or_stop() {
         let n = line.number;
         let text: &str = &line.text;
         if text.trim().is_empty() {

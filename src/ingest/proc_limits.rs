@@ -283,18 +283,7 @@ pub fn parse(reader: &mut dyn BufRead, ctx: &ParseCtx) -> Parsed<Facts> {
             }
         }
     };
-    loop {
-        let line = match lr.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
-                out.diagnostics.push(Diagnostic::warning(
-                    None,
-                    format!("read error after line {}: {e}", lr.lines_read()),
-                ));
-                break;
-            }
-        };
+    while let Some(line) = lr.next_or_stop() {
         let n = line.number;
         let text: &str = &line.text;
         let at = || SourceLine {

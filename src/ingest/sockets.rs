@@ -426,20 +426,9 @@ pub fn for_each_line(
     diagnostics: &mut Vec<crate::model::Diagnostic>,
     mut each: impl FnMut(u64, &str),
 ) -> u64 {
-    use crate::model::Diagnostic;
     let mut lines = super::lines::LineReader::new(reader, max_line_bytes);
-    loop {
-        match lines.next_line() {
-            Ok(Some(l)) => each(l.number, &l.text),
-            Ok(None) => break,
-            Err(e) => {
-                diagnostics.push(Diagnostic::warning(
-                    Some(lines.lines_read() + 1),
-                    format!("read error, the rest of the source is missing: {e}"),
-                ));
-                break;
-            }
-        }
+    while let Some(l) = lines.next_or_stop() {
+        each(l.number, &l.text);
     }
     diagnostics.extend(lines.diagnostics());
     lines.lines_read()
