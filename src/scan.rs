@@ -326,7 +326,10 @@ impl<'c> Scanner<'c> {
             .signatures
             .iter()
             .flat_map(|s| &s.patterns)
-            .any(|p| !p.exclude.iter().any(|x| text.contains(x.as_str())) && p.regex.is_match(text))
+            .any(|p| {
+                !p.exclude.iter().any(|x| text.contains(x.as_str()))
+                    && p.regex().is_some_and(|r| r.is_match(text))
+            })
     }
 
     /// One record's text (a whole logical line, or one glued part of it); the scratch holds

@@ -57,6 +57,33 @@ fn builtin_catalog_loads_with_unique_ids() {
 }
 
 #[test]
+fn every_builtin_regex_compiles() {
+    // Built-in regexes compile on first use (start-up cost); this compiles them all now.
+    let cat = Catalog::load(&[]).expect("valid");
+    for sig in &cat.signatures {
+        for (i, p) in sig.patterns.iter().enumerate() {
+            assert!(
+                p.regex().is_some(),
+                "{} pattern {} does not compile",
+                sig.id,
+                i + 1
+            );
+            let compiled: Vec<String> = p
+                .regex()
+                .map(|r| r.capture_names().flatten().map(str::to_string).collect())
+                .unwrap_or_default();
+            assert_eq!(
+                p.names,
+                compiled,
+                "{} pattern {} capture names",
+                sig.id,
+                i + 1
+            );
+        }
+    }
+}
+
+#[test]
 fn every_catalog_file_is_embedded() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/signatures/catalog");
     let mut on_disk = Vec::new();

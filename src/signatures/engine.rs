@@ -161,14 +161,13 @@ fn try_pattern(p: &super::Pattern, text: &str) -> Option<Captures> {
     if p.exclude.iter().any(|x| contains(text, x)) {
         return None;
     }
-    let caps = p.regex.captures(text)?;
+    let caps = p.regex()?.captures(text)?;
     Some(
-        p.regex
-            .capture_names()
-            .flatten()
+        p.names
+            .iter()
             .filter_map(|name| {
                 caps.name(name)
-                    .map(|m| (name.to_string(), m.as_str().to_string()))
+                    .map(|m| (name.clone(), m.as_str().to_string()))
             })
             .collect(),
     )

@@ -168,11 +168,44 @@ pub struct RawExample {
 pub struct Pattern {
     /// Any of these (ASCII case-insensitive) in a line makes the regex worth running.
     pub literals: Vec<String>,
-    pub regex: Regex,
+    /// The regex as written; compiled on first use (`regex()`), because compiling every
+    /// pattern up front was three quarters of start-up and most runs use a few of them.
+    pub source: String,
+    compiled: std::sync::OnceLock<Option<Regex>>,
+    /// Named captures, in the order the regex names them.
+    pub names: Vec<String>,
     /// Case-sensitive literals that veto this pattern on a line that holds them.
     pub exclude: Vec<String>,
     /// Record scope: the record only counts when this pattern matched one of its lines.
     pub required: bool,
+}
+
+impl Pattern {
+    /// The compiled regex. Syntax was checked at load; `None` only if compiling failed anyway
+    /// (a size limit), in which case the pattern never matches. The built-in catalog is
+    /// compiled whole by `tests/catalog.rs` and user files at load, so neither can hit it.
+    pub fn regex(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| Regex::new(&self.source).ok())
+            .as_ref()
+    }
+}
+
+/// Capture names of a regex, in order, from its syntax tree (no compilation).
+fn capture_names(ast: &regex_syntax::ast::Ast, out: &mut Vec<String>) {
+    use regex_syntax::ast::{Ast, GroupKind};
+    match ast {
+        Ast::Group(g) => {
+            if let GroupKind::CaptureName { name, .. } = &g.kind {
+                out.push(name.name.clone());
+            }
+            capture_names(&g.ast, out);
+        }
+        Ast::Concat(c) => c.asts.iter().for_each(|a| capture_names(a, out)),
+        Ast::Alternation(a) => a.asts.iter().for_each(|a| capture_names(a, out)),
+        Ast::Repetition(r) => capture_names(&r.ast, out),
+        _ => {}
+    }
 }
 
 #[derive(Debug)]
@@ -210,7 +243,7 @@ impl Signature {
         let mut names: BTreeSet<String> = self
             .patterns
             .iter()
-            .flat_map(|p| p.regex.capture_names().flatten().map(str::to_string))
+            .flat_map(|p| p.names.iter().cloned())
             .collect();
         for d in &self.derive {
             names.extend(d.outputs().iter().map(|s| s.to_string()));
@@ -299,12 +332,28 @@ pub fn parse_signature(origin: &str, text: &str) -> Result<Signature, CatalogErr
     }
     let mut patterns = Vec::new();
     for (i, p) in raw.pattern.into_iter().enumerate() {
-        let regex = Regex::new(&p.regex).map_err(|e| {
+        let does_not_compile = |e: &dyn std::fmt::Display| {
             err(
                 origin,
                 format!("pattern {} regex does not compile: {e}", i + 1),
             )
-        })?;
+        };
+        // Syntax (and capture names) now; full compilation on first use for the built-ins,
+        // which tests/catalog.rs compiles whole. User files are compiled here, so a bad one is
+        // an error at load naming the file, as promised.
+        let ast = regex_syntax::ast::parse::Parser::new()
+            .parse(&p.regex)
+            .map_err(|e| does_not_compile(&e))?;
+        regex_syntax::hir::translate::Translator::new()
+            .translate(&p.regex, &ast)
+            .map_err(|e| does_not_compile(&e))?;
+        let mut names = Vec::new();
+        capture_names(&ast, &mut names);
+        let compiled = std::sync::OnceLock::new();
+        if !origin.starts_with("builtin:") {
+            let re = Regex::new(&p.regex).map_err(|e| does_not_compile(&e))?;
+            let _ = compiled.set(Some(re));
+        }
         if p.literals.is_empty() || p.literals.iter().any(|l| l.trim().len() < 3) {
             return Err(err(
                 origin,
@@ -316,7 +365,9 @@ pub fn parse_signature(origin: &str, text: &str) -> Result<Signature, CatalogErr
         }
         patterns.push(Pattern {
             literals: p.literals,
-            regex,
+            source: p.regex,
+            compiled,
+            names,
             exclude: p.exclude,
             required: p.required,
         });
