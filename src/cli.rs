@@ -296,19 +296,34 @@ fn emit(output: Option<&Path>, text: &str) -> Result<(), String> {
     }
 }
 
+/// The one place command-line input flags become `AnalyzeOptions` (analyze, timeline, batch).
+fn analyze_options(
+    paths: Vec<PathBuf>,
+    max_line_bytes: usize,
+    clock: &ClockArgs,
+    bundle: &BundleArgs,
+) -> AnalyzeOptions {
+    AnalyzeOptions {
+        paths,
+        max_line_bytes,
+        clock: clock.options(),
+        limits: bundle.limits(),
+        as_kinds: bundle.as_kinds.clone(),
+        threads: bundle.threads,
+    }
+}
+
 fn run_analyze(args: AnalyzeArgs) -> u8 {
     let catalog = match load_catalog(&args.signatures) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let opts = AnalyzeOptions {
-        paths: args.paths.clone(),
-        max_line_bytes: args.max_line_bytes,
-        clock: args.clock.options(),
-        limits: args.bundle.limits(),
-        as_kinds: args.bundle.as_kinds.clone(),
-        threads: args.bundle.threads,
-    };
+    let opts = analyze_options(
+        args.paths.clone(),
+        args.max_line_bytes,
+        &args.clock,
+        &args.bundle,
+    );
     let mut report = analyze(&opts, &catalog);
     for d in &report.diagnostics {
         eprintln!(
@@ -353,14 +368,12 @@ fn run_timeline(args: TimelineArgs) -> u8 {
             return EXIT_USAGE;
         }
     }
-    let opts = AnalyzeOptions {
-        paths: args.paths.clone(),
-        max_line_bytes: args.max_line_bytes,
-        clock: args.clock.options(),
-        limits: args.bundle.limits(),
-        as_kinds: args.bundle.as_kinds.clone(),
-        threads: args.bundle.threads,
-    };
+    let opts = analyze_options(
+        args.paths.clone(),
+        args.max_line_bytes,
+        &args.clock,
+        &args.bundle,
+    );
     let analysis = crate::analyze_detailed(&opts, &catalog);
     for d in &analysis.report.diagnostics {
         eprintln!(
@@ -427,14 +440,7 @@ fn run_batch(args: BatchArgs) -> u8 {
         dir: args.dir.clone(),
         out: args.output.clone(),
         force: args.force,
-        analyze: AnalyzeOptions {
-            paths: Vec::new(),
-            max_line_bytes: args.max_line_bytes,
-            limits: args.bundle.limits(),
-            as_kinds: args.bundle.as_kinds.clone(),
-            clock: args.clock.options(),
-            threads: args.bundle.threads,
-        },
+        analyze: analyze_options(Vec::new(), args.max_line_bytes, &args.clock, &args.bundle),
         verbosity: if args.quiet {
             crate::batch::Verbosity::Quiet
         } else {

@@ -90,13 +90,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             fixes: nofile_fixes(v.pid, &p.command, p.open_fds, Some(l)),
         });
     }
-    r.status = if !r.findings.is_empty() {
-        CheckStatus::Fired
-    } else if assessed > 0 {
-        CheckStatus::Healthy
-    } else {
-        CheckStatus::NotApplicable
-    };
+    r.status = CheckStatus::of(!r.findings.is_empty(), assessed > 0);
     r.note = if !r.findings.is_empty() {
         format!(
             "{} network process(es) with a soft limit of {LOW_SOFT_LIMIT} or less",

@@ -546,13 +546,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             command: format!("cat /proc/{pid}/limits; ls /proc/{pid}/fd | wc -l; lsof -p {pid} -nP"),
         });
     }
-    r.status = if !r.findings.is_empty() {
-        CheckStatus::Fired
-    } else if assessed > 0 {
-        CheckStatus::Healthy
-    } else {
-        CheckStatus::NotApplicable
-    };
+    r.status = CheckStatus::of(!r.findings.is_empty(), assessed > 0);
     r.note = if r.findings.is_empty() {
         if notes.is_empty() {
             "no process with both open descriptors and an open-files limit, and no file-nr".into()

@@ -398,13 +398,7 @@ pub fn run(ctx: &CheckContext) -> CheckReport {
             command: format!("cat /sys/fs/cgroup{memcg}/memory.stat /sys/fs/cgroup{memcg}/memory.events"),
         });
     }
-    r.status = if !r.findings.is_empty() {
-        CheckStatus::Fired
-    } else if assessed > 0 {
-        CheckStatus::Healthy
-    } else {
-        CheckStatus::NotApplicable
-    };
+    r.status = CheckStatus::of(!r.findings.is_empty(), assessed > 0);
     r.note = if let Some(f) = r.findings.first() {
         let mut n = f.summary.clone();
         if r.findings.len() > 1 {

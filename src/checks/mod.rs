@@ -27,6 +27,17 @@ pub enum CheckStatus {
     NotApplicable,
 }
 
+impl CheckStatus {
+    /// Fired when it produced findings, healthy when it assessed something, else not applicable.
+    pub fn of(fired: bool, assessed: bool) -> CheckStatus {
+        match (fired, assessed) {
+            (true, _) => CheckStatus::Fired,
+            (false, true) => CheckStatus::Healthy,
+            (false, false) => CheckStatus::NotApplicable,
+        }
+    }
+}
+
 /// One value a check looked at, with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CheckedFact {
@@ -208,4 +219,17 @@ pub const ALL: &[Check] = &[
 /// Run every check.
 pub fn run_all(ctx: &CheckContext) -> Vec<CheckReport> {
     ALL.iter().map(|c| (c.run)(ctx)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_follows_findings_then_assessment() {
+        assert_eq!(CheckStatus::of(true, false), CheckStatus::Fired);
+        assert_eq!(CheckStatus::of(true, true), CheckStatus::Fired);
+        assert_eq!(CheckStatus::of(false, true), CheckStatus::Healthy);
+        assert_eq!(CheckStatus::of(false, false), CheckStatus::NotApplicable);
+    }
 }
